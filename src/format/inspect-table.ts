@@ -1,0 +1,69 @@
+import { hex } from './hex.js';
+import type { InspectBlob, InspectFile, InspectReport } from './inspect-report.js';
+
+const COLUMNS = ['FILE', '#', 'OFFSET', 'SIGNATURE', 'FMS', 'PF', 'REVISION', 'MIN-REV', 'DATE', 'SIZE', 'EXT', 'CHECK'];
+/** Numeric columns read better right-aligned. */
+const RIGHT_ALIGNED = new Set(['#', 'OFFSET', 'SIZE', 'EXT']);
+
+function checkText(file: InspectFile, blob: InspectBlob | undefined): string {
+  if (!file.error || (blob && blob.valid)) return 'ok';
+  return `${file.error.message} (blob ${file.error.index} at offset ${file.error.offset})`;
+}
+
+function blobRow(name: string, file: InspectFile, blob: InspectBlob): string[] {
+  return [
+    name,
+    String(blob.index),
+    String(blob.offset),
+    blob.hex.signature,
+    blob.fms,
+    blob.hex.platformFlags,
+    blob.hex.revision,
+    blob.minRequiredRevision ? blob.hex.minRequiredRevision : '-',
+    blob.date ?? blob.hex.date,
+    String(blob.totalSize),
+    blob.valid ? String(blob.extendedSignatures.length) : '-',
+    checkText(file, blob),
+  ];
+}
+
+function fileRows(name: string, file: InspectFile): string[][] {
+  const rows = file.blobs.map((blob) => blobRow(name, file, blob));
+  const failingBlobListed = file.blobs.some((b) => !b.valid);
+  if (file.error && !failingBlobListed) {
+    // No readable header at the failure point: only where and why.
+    const dashes = Array<string>(8).fill('-');
+    rows.push([name, String(file.error.index), String(file.error.offset), ...dashes, checkText(file, undefined)]);
+  }
+  if (file.size === 0) rows.push([name, '-', '-', ...Array<string>(8).fill('-'), 'empty file: no microcode']);
+  return rows;
+}
+
+function align(rows: string[][]): string {
+  const widths = COLUMNS.map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows
+    .map((row) =>
+      row
+        .map((cell, c) => {
+          if (c === row.length - 1) return cell;
+          return RIGHT_ALIGNED.has(COLUMNS[c]) ? cell.padStart(widths[c]) : cell.padEnd(widths[c]);
+        })
+        .join('  '),
+    )
+    .join('\n');
+}
+
+/** The human listing: one aligned row per blob, then a summary line. */
+export function renderInspectTable(report: InspectReport, names: string[] = report.files.map((f) => f.path)): string {
+  const rows = report.files.flatMap((file, i) => fileRows(names[i], file));
+  const { summary, match } = report;
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  let matchText = '';
+  if (match) {
+    const cpu = match.platformId === null ? hex(match.signature) : `${hex(match.signature)},${match.platformId}`;
+    matchText = ` (${summary.listedBlobs} matching ${cpu})`;
+  }
+  const summaryLine = `${plural(summary.files, 'file')}, ${plural(summary.validBlobs, 'valid blob')}${matchText}, ${summary.invalidFiles} invalid`;
+  const table = rows.length ? `${align([COLUMNS, ...rows])}\n` : '';
+  return `${table}${summaryLine}\n`;
+}

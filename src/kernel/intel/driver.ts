@@ -1,0 +1,238 @@
+import { decodeSignature, fmsFileName, type MicrocodeBlob, selectForLateLoad } from '../../format/index.js';
+import type { HostPort } from '../../platform/host-port.js';
+import { EOPNOTSUPP } from '../errno.js';
+import type { FirmwareSource } from '../firmware.js';
+import type { CpuSignature, MicrocodeOps, PackageStaging, StagingReport, UcodeState } from '../ops.js';
+import type { Policy } from '../policy.js';
+import type { KernelLog } from '../printk.js';
+import type { Tracer } from '../trace.js';
+import { doStage } from './staging.js';
+
+const MSR_IA32_PLATFORM_ID = 0x17;
+const MSR_IA32_UCODE_WRITE = 0x79;
+const MSR_IA32_MCU_ENUMERATION = 0x7b;
+const MSR_IA32_UCODE_REV = 0x8b;
+const MSR_IA32_ARCH_CAPABILITIES = 0x10a;
+const MSR_IA32_MCU_STAGING_MBOX_ADDR = 0x7a5;
+const ARCH_CAP_MCU_ENUM = 1n << 16n;
+const MCU_STAGING = 1n << 4n;
+const MC_HEADER_SIZE = 48;
+
+/** Where the CPUs are, as the topology code tells the driver. */
+export interface TopologyView {
+  cpus: number;
+  isPrimary(cpu: number): boolean;
+  packageOf(cpu: number): number;
+}
+
+export interface IntelDriverOptions {
+  port: HostPort;
+  log: KernelLog;
+  tracer: Tracer;
+  policy: Policy;
+  topology: TopologyView;
+  firmware: FirmwareSource;
+}
+
+/** Linux's Intel microcode driver (intel.c) against the HostPort. */
+export class IntelMicrocodeDriver implements MicrocodeOps {
+  readonly nmiSafe = false;
+  readonly useNmi = true;
+  useStaging = false;
+
+  /** The image chosen for the late load (ucode_patch_late) and where it sits in memory. */
+  private patch: { blob: MicrocodeBlob; pa: number; words: Uint32Array } | undefined;
+  private readonly cpuSig: CpuSignature[] = [];
+  lastStaging: StagingReport | undefined;
+  /** boot_cpu_data.microcode. */
+  bootRevision = 0;
+
+  constructor(private readonly o: IntelDriverOptions) {}
+
+  /** init_intel_microcode(): staging enumeration. */
+  init(): void {
+    if (this.o.policy.staging !== 'off' && this.stagingAvailable()) {
+      this.useStaging = true;
+      this.o.log.prInfo('Enabled staging feature.');
+    }
+  }
+
+  private stagingAvailable(): boolean {
+    const { port } = this.o;
+    let caps: bigint;
+    try {
+      caps = port.rdmsr(0, MSR_IA32_ARCH_CAPABILITIES);
+    } catch {
+      return false;
+    }
+    if (!(caps & ARCH_CAP_MCU_ENUM)) return false;
+    return (port.rdmsr(0, MSR_IA32_MCU_ENUMERATION) & MCU_STAGING) !== 0n;
+  }
+
+  /** intel_get_microcode_revision(): the SDM's sequence, or the read gives a stale 0. */
+  private readRevision(cpu: number): number {
+    const { port } = this.o;
+    port.wrmsr(cpu, MSR_IA32_UCODE_REV, 0n);
+    port.cpuidEax(cpu, 1);
+    return Number(port.rdmsr(cpu, MSR_IA32_UCODE_REV) >> 32n);
+  }
+
+  collectCpuInfo(cpu: number): CpuSignature {
+    const { port } = this.o;
+    const signature = port.cpuidEax(cpu, 1);
+    const { family, model } = decodeSignature(signature);
+    let platformFlags = 0;
+    if (model >= 5 || family > 6) {
+      platformFlags = 1 << Number((port.rdmsr(cpu, MSR_IA32_PLATFORM_ID) >> 50n) & 7n);
+    }
+    const sig = { signature, platformFlags, revision: this.readRevision(cpu) };
+    this.cpuSig[cpu] = sig;
+    if (cpu === 0) this.bootRevision = sig.revision;
+    return sig;
+  }
+
+  requestMicrocodeFw(cpu: number): UcodeState {
+    const sig = this.cpuSig[cpu] ?? this.collectCpuInfo(cpu);
+    const name = `intel-ucode/${fmsFileName(sig.signature)}`;
+    const data = this.o.firmware.request(name);
+    if (!data) return 'not-found';
+    const selection = selectForLateLoad(
+      data,
+      { signature: sig.signature, platformFlags: sig.platformFlags, revision: this.bootRevision },
+      { forceMinrev: this.o.policy.forceMinrev },
+    );
+    for (const m of selection.messages) {
+      if (selection.outcome === 'error' && selection.error && m === selection.error.kernelMessage) this.o.log.prErr(m);
+      else this.o.log.prInfo(m);
+    }
+    if (selection.outcome === 'error') return 'error';
+    if (!selection.blob) return 'not-found';
+    this.setPatch(selection.blob);
+    return selection.outcome === 'new-safe' ? 'new-safe' : 'new';
+  }
+
+  private setPatch(blob: MicrocodeBlob): void {
+    this.releasePatch();
+    // The kernel keeps its own copy (kvmalloc); copy only when the view cannot be read as dwords.
+    const bytes = blob.bytes.byteOffset % 4 === 0 ? blob.bytes : blob.bytes.slice();
+    const words = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 2);
+    this.patch = { blob: { ...blob, bytes }, pa: this.o.port.placeBuffer(bytes), words };
+  }
+
+  private releasePatch(): void {
+    if (this.patch) this.o.port.releaseBuffer(this.patch.pa);
+    this.patch = undefined;
+  }
+
+  pendingRevision(): number | undefined {
+    return this.patch?.blob.header.revision;
+  }
+
+  pendingImage(): MicrocodeBlob | undefined {
+    return this.patch?.blob;
+  }
+
+  /** apply_microcode_late() on `cpu`. */
+  applyMicrocode(cpu: number): UcodeState {
+    const mc = this.patch;
+    if (!mc) return 'not-found';
+    const { port } = this.o;
+    const curRev = this.readRevision(cpu);
+    // The sibling thread may already have updated the core: skip the costly WRMSR.
+    if (curRev >= mc.blob.header.revision) {
+      this.noteRevision(cpu, curRev);
+      return 'ok';
+    }
+    port.wrmsr(cpu, MSR_IA32_UCODE_WRITE, BigInt(mc.pa + MC_HEADER_SIZE));
+    const rev = this.readRevision(cpu);
+    if (rev !== mc.blob.header.revision) return 'error';
+    this.noteRevision(cpu, rev);
+    return 'updated';
+  }
+
+  private noteRevision(cpu: number, rev: number): void {
+    this.cpuSig[cpu] = { ...(this.cpuSig[cpu] ?? { signature: 0, platformFlags: 0 }), revision: rev };
+    if (cpu === 0) this.bootRevision = rev;
+  }
+
+  finalizeLateLoad(failed: boolean): void {
+    if (failed) this.releasePatch();
+  }
+
+  /** stage_microcode(): one mailbox per package, one package after the other. */
+  stageMicrocode(): StagingReport {
+    const { port, log, policy, topology, tracer } = this.o;
+    const mc = this.patch!;
+    const len = mc.blob.totalSize;
+    const report: StagingReport = { attempted: true, ok: false, errno: 0, packages: [], startNs: port.now(), endNs: 0 };
+    const finish = (): StagingReport => {
+      report.endNs = port.now();
+      this.lastStaging = report;
+      return report;
+    };
+    if (len % 4 !== 0) {
+      log.prErr(`Microcode image 32-bit misaligned (0x${len.toString(16)}), staging failed.`);
+      report.errno = -EOPNOTSUPP;
+      report.reason = 'misaligned';
+      return finish();
+    }
+    const ctx = { port, log, tracer, policy, words: mc.words, ucodeLen: len };
+    const stagedPackages = new Set<number>();
+    let pkgId = -1;
+    for (let cpu = 0; cpu < topology.cpus; cpu++) {
+      if (!topology.isPrimary(cpu)) continue;
+      const pkg = topology.packageOf(cpu);
+      // The kernel compares with the previous primary only, which assumes CPUs are numbered package by package.
+      if (policy.dedupe === 'previous-package' ? pkg === pkgId : stagedPackages.has(pkg)) continue;
+      pkgId = pkg;
+      stagedPackages.add(pkg);
+
+      let mmioPa: number;
+      try {
+        mmioPa = Number(port.rdmsrOnCpu(cpu, MSR_IA32_MCU_STAGING_MBOX_ADDR));
+      } catch {
+        log.warnOnce('stage_microcode.rdmsr', 'arch/x86/kernel/cpu/microcode/intel.c stage_microcode');
+        report.errno = -EOPNOTSUPP;
+        report.reason = 'mailbox-msr-fault';
+        report.failedCpu = cpu;
+        report.failedPackage = pkg;
+        return finish();
+      }
+      const rec: PackageStaging = {
+        pkg,
+        cpu,
+        mailboxPa: mmioPa,
+        errno: 0,
+        bytesSent: 0,
+        chunks: 0,
+        resends: 0,
+        polls: 0,
+        dwordsWritten: 0,
+        startNs: port.now(),
+        endNs: 0,
+      };
+      report.packages.push(rec);
+      const err = doStage(ctx, mmioPa, rec);
+      rec.errno = err;
+      rec.endNs = port.now();
+      tracer.span('staging', `stage package ${pkg}`, cpu, rec.startNs, rec.endNs, {
+        pkg,
+        errno: err,
+        bytesSent: rec.bytesSent,
+        chunks: rec.chunks,
+        resends: rec.resends,
+      });
+      if (err) {
+        log.prErr(`Error: staging failed (${err}) for CPU${cpu} at package ${pkg}.`);
+        report.errno = err;
+        report.reason = 'package-failed';
+        report.failedCpu = cpu;
+        report.failedPackage = pkg;
+        return finish();
+      }
+    }
+    log.prInfo(`Staging of patch revision 0x${mc.blob.header.revision.toString(16)} succeeded.`);
+    report.ok = true;
+    return finish();
+  }
+}

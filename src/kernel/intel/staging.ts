@@ -1,0 +1,196 @@
+import type { HostPort } from '../../platform/host-port.js';
+import { EADDRNOTAVAIL, EBADR, EINVAL, EIO, EMSGSIZE, EPROTO, ETIMEDOUT } from '../errno.js';
+import type { PackageStaging } from '../ops.js';
+import type { Policy } from '../policy.js';
+import type { KernelLog } from '../printk.js';
+import type { Tracer } from '../trace.js';
+
+// The mailbox as the driver knows it (Intel's definitions, restated). The
+// device model keeps its own copy: the two sides share registers, not code.
+const MBOX_REG_NUM = 4;
+const MBOX_REG_SIZE = 4;
+const MBOX_CONTROL_OFFSET = 0x0;
+const MBOX_STATUS_OFFSET = 0x4;
+const MBOX_WRDATA_OFFSET = 0x8;
+const MBOX_RDDATA_OFFSET = 0xc;
+const MASK_MBOX_CTRL_ABORT = 1 << 0;
+const MASK_MBOX_CTRL_GO = 0x8000_0000;
+const MASK_MBOX_STATUS_ERROR = 1 << 2;
+const MASK_MBOX_STATUS_READY = 0x8000_0000;
+const MASK_MBOX_RESP_ERROR = 1 << 2;
+const MBOX_CMD_LOAD = 0x3;
+const PCI_VENDOR_ID_INTEL = 0x8086;
+const MBOX_OBJ_STAGING = 0xb;
+/** Low dword of MBOX_HEADER(size); the high dword is size / 4. */
+const MBOX_HEADER_LOW = PCI_VENDOR_ID_INTEL | (MBOX_OBJ_STAGING << 16);
+const MBOX_HEADER_SIZE = 8;
+const MBOX_RESPONSE_SIZE = 8;
+const MBOX_XACTION_TIMEOUT_MS = 10_000;
+const PAGE_SIZE = 4096;
+const END_OFFSET = 0xffff_ffff;
+
+/** Per-run state of one package's transfer (the kernel's struct staging_state). */
+interface StagingState {
+  mmioBase: number;
+  ucodeLen: number;
+  chunkSize: number;
+  bytesSent: number;
+  offset: number;
+  /** Times each 4 KB chunk index was sent; for resend counting and the per-chunk budget. */
+  sendsPerChunk: Uint16Array;
+  record: PackageStaging;
+}
+
+export interface StagingContext {
+  port: HostPort;
+  log: KernelLog;
+  tracer: Tracer;
+  policy: Policy;
+  /** The image as dwords (the kernel's ucode_patch_late). */
+  words: Uint32Array;
+  /** Total size in bytes (may be < words.length * 4 only when misaligned, which never stages). */
+  ucodeLen: number;
+}
+
+/**
+ * Stage the image through one mailbox: reset it, then send chunks until the
+ * device says it has everything. Returns 0 or a negative errno.
+ */
+export function doStage(ctx: StagingContext, mmioPa: number, record: PackageStaging): number {
+  const { port } = ctx;
+  const mmioBase = port.ioremap(mmioPa, MBOX_REG_NUM * MBOX_REG_SIZE);
+  if (mmioBase === 0) {
+    ctx.log.warnOnce('do_stage.ioremap', 'arch/x86/kernel/cpu/microcode/intel.c do_stage');
+    return -EADDRNOTAVAIL;
+  }
+  const ss: StagingState = {
+    mmioBase,
+    ucodeLen: ctx.ucodeLen,
+    chunkSize: 0,
+    bytesSent: 0,
+    offset: 0,
+    sendsPerChunk: new Uint16Array(Math.ceil(ctx.ucodeLen / PAGE_SIZE) + 1),
+    record,
+  };
+  initStage(ctx, ss);
+
+  let err = 0;
+  for (;;) {
+    if (isEndOffset(ss.offset)) break;
+    err = canSendNextChunk(ctx, ss);
+    if (err) break;
+    err = sendDataChunk(ctx, ss);
+    if (err) break;
+    // The device answers with the piece it wants next; it may want one again.
+    err = fetchNextOffset(ctx, ss);
+    if (err) break;
+  }
+  port.iounmap(mmioBase);
+  record.bytesSent = ss.bytesSent;
+  return err;
+}
+
+function initStage(ctx: StagingContext, ss: StagingState): void {
+  // ABORT resets the device whatever it was doing; it has no status to check.
+  ctx.port.writel(MASK_MBOX_CTRL_ABORT, ss.mmioBase + MBOX_CONTROL_OFFSET);
+}
+
+function isEndOffset(offset: number): boolean {
+  return offset === END_OFFSET;
+}
+
+function canSendNextChunk(ctx: StagingContext, ss: StagingState): number {
+  ss.chunkSize = Math.min(PAGE_SIZE, ss.ucodeLen - ss.offset);
+  if (ctx.policy.budget === 'per-chunk') {
+    // The reviewer's alternative: bound how often any one chunk may be asked for.
+    const sends = ss.sendsPerChunk[Math.floor(ss.offset / PAGE_SIZE)]!;
+    return sends > ctx.policy.chunkRetries ? -EMSGSIZE : 0;
+  }
+  // The device may lack room for the whole image and ask for chunks again;
+  // twice the image is the tolerance before the device is deemed stuck.
+  return ss.bytesSent + ss.chunkSize > ss.ucodeLen * 2 ? -EMSGSIZE : 0;
+}
+
+function sendDataChunk(ctx: StagingContext, ss: StagingState): number {
+  const { port, words } = ctx;
+  const wr = ss.mmioBase + MBOX_WRDATA_OFFSET;
+  const startNs = port.now();
+  const mboxSize = MBOX_HEADER_SIZE * 2 + ss.chunkSize;
+  port.writel(MBOX_HEADER_LOW, wr);
+  port.writel(mboxSize / 4, wr);
+  port.writel(MBOX_CMD_LOAD, wr);
+  port.writel(0, wr);
+  // Each UC write reaches the device as its own transaction, in order; the
+  // device reassembles the chunk from the sequence.
+  const first = ss.offset >>> 2;
+  const end = first + (ss.chunkSize >>> 2);
+  for (let i = first; i < end; i++) port.writel(words[i]!, wr);
+  ss.bytesSent += ss.chunkSize;
+
+  const rec = ss.record;
+  const chunkIndex = Math.floor(ss.offset / PAGE_SIZE);
+  if (ss.sendsPerChunk[chunkIndex]! > 0) rec.resends++;
+  if (ss.sendsPerChunk[chunkIndex]! < 0xffff) ss.sendsPerChunk[chunkIndex]!++;
+  rec.chunks++;
+  rec.dwordsWritten += 4 + (end - first);
+
+  port.writel(MASK_MBOX_CTRL_GO, ss.mmioBase + MBOX_CONTROL_OFFSET);
+  const err = waitForTransaction(ctx, ss);
+  if (ctx.tracer.enabled) {
+    ctx.tracer.span('transaction', `chunk @${ss.offset}`, rec.cpu, startNs, port.now(), {
+      pkg: rec.pkg,
+      offset: ss.offset,
+      bytes: ss.chunkSize,
+      resend: ss.sendsPerChunk[chunkIndex]! > 1,
+      errno: err,
+    });
+    ctx.tracer.counter('bytes staged', rec.pkg, port.now(), ss.bytesSent);
+  }
+  return err;
+}
+
+function waitForTransaction(ctx: StagingContext, ss: StagingState): number {
+  const { port, policy } = ctx;
+  const fine = policy.poll === 'fine';
+  const iterations = fine ? Math.ceil((MBOX_XACTION_TIMEOUT_MS * 1000) / policy.pollUs) : MBOX_XACTION_TIMEOUT_MS;
+  let status = 0;
+  for (let timeout = 0; timeout < iterations; timeout++) {
+    if (fine) port.udelay(policy.pollUs);
+    else port.msleep(1);
+    status = port.readl(ss.mmioBase + MBOX_STATUS_OFFSET);
+    ss.record.polls++;
+    if (status & MASK_MBOX_STATUS_READY) break;
+  }
+  if (status & MASK_MBOX_STATUS_ERROR) return -EIO;
+  // Neither an answer nor an error: the device is stuck.
+  if (!(status & MASK_MBOX_STATUS_READY)) return -ETIMEDOUT;
+  return 0;
+}
+
+function readMboxDword(port: HostPort, mmioBase: number): number {
+  const dword = port.readl(mmioBase + MBOX_RDDATA_OFFSET);
+  // The device moves to the next response dword only once this one is acknowledged.
+  port.writel(0, mmioBase + MBOX_RDDATA_OFFSET);
+  return dword;
+}
+
+function fetchNextOffset(ctx: StagingContext, ss: StagingState): number {
+  const { port, log } = ctx;
+  const low = readMboxDword(port, ss.mmioBase);
+  const high = readMboxDword(port, ss.mmioBase);
+  const offset = readMboxDword(port, ss.mmioBase);
+  const status = readMboxDword(port, ss.mmioBase);
+
+  if (low !== MBOX_HEADER_LOW || high !== (MBOX_HEADER_SIZE + MBOX_RESPONSE_SIZE) / 4) {
+    const header = (BigInt(high) << 32n) | BigInt(low);
+    log.prErrOnce('staging.header', `staging: invalid response header (0x${header.toString(16)})`);
+    return -EBADR;
+  }
+  if (!isEndOffset(offset) && offset > ss.ucodeLen) {
+    log.prErrOnce('staging.offset', `staging: invalid offset (${offset}) past the image end (${ss.ucodeLen})`);
+    return -EINVAL;
+  }
+  if (status & MASK_MBOX_RESP_ERROR) return -EPROTO;
+  ss.offset = offset;
+  return 0;
+}

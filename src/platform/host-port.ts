@@ -1,0 +1,59 @@
+/**
+ * Everything the host (the kernel model) may do to the machine: MSR and
+ * CPUID accesses on a CPU, MMIO through ioremap()ed addresses, placing its
+ * buffers in memory, and sleeping. The kernel holds only this interface, so
+ * a test can swap the machine, and the machine never sees kernel objects.
+ */
+export interface HostPort {
+  /** Virtual time of the code running now, in ns. */
+  now(): number;
+  /**
+   * Scheduling: the code that follows runs at virtual time `t` (a CPU picked up
+   * by stop_machine, or a process woken up). Time may go back when the kernel
+   * model switches between CPUs that run in parallel.
+   */
+  runAt(t: number): void;
+
+  /** RDMSR on `cpu`. Throws MsrFault (#GP) for an MSR the CPU does not implement. */
+  rdmsr(cpu: number, msr: number): bigint;
+  /** WRMSR on `cpu`. Throws MsrFault (#GP). */
+  wrmsr(cpu: number, msr: number, value: bigint): void;
+  /** CPUID leaf's EAX on `cpu` (leaf 1: the signature; also latches MSR 0x8b). */
+  cpuidEax(cpu: number, leaf: number): number;
+  /** rdmsr_on_cpu(): an RDMSR run on `cpu` by a cross-call from the calling CPU. */
+  rdmsrOnCpu(cpu: number, msr: number): bigint;
+
+  /** Map `size` bytes of MMIO at physical `pa`; 0 on failure. */
+  ioremap(pa: number, size: number): number;
+  iounmap(va: number): void;
+  readl(va: number): number;
+  writel(value: number, va: number): void;
+
+  /** Put a kernel buffer in physical memory; returns its physical address. */
+  placeBuffer(bytes: Uint8Array): number;
+  releaseBuffer(pa: number): void;
+
+  msleep(ms: number): void;
+  /** Busy-wait. */
+  udelay(us: number): void;
+  /** Busy-wait for `ns` without returning early (NMI/IPI delivery, stop_machine entry). */
+  spin(ns: number): void;
+}
+
+/** A #GP from RDMSR/WRMSR, which the kernel's *_safe accessors turn into an error code. */
+export class MsrFault extends Error {
+  override name = 'MsrFault';
+  constructor(
+    readonly cpu: number,
+    readonly msr: number,
+    readonly write: boolean,
+  ) {
+    super(`#GP on ${write ? 'WRMSR' : 'RDMSR'} 0x${msr.toString(16)} on CPU ${cpu}`);
+  }
+}
+
+/** The machine's side of CPU scheduling that the kernel cannot see coming. */
+export interface CpuAvailability {
+  /** How long `cpu` is unavailable (e.g. in SMM) before it runs kernel code it was sent to; Infinity: never. */
+  stallNs(cpu: number): number;
+}

@@ -1,0 +1,298 @@
+import { checkBlob, effectiveTotalSize, parseHeader, signatureMatches } from '../format/index.js';
+import { NS_PER_US, VirtualClock } from '../time/clock.js';
+import { applyCostNs, type CostModel, DEFAULT_COST_MODEL, msleepWakeTime } from '../time/cost-model.js';
+import { Rng } from '../util/rng.js';
+import { MmioBus } from './bus.js';
+import { type CpuAvailability, type HostPort, MsrFault } from './host-port.js';
+import { MailboxDevice } from './mailbox/device.js';
+import { type MachineSpec, type PackageConfig, PackageConfigSchema } from './machine-spec.js';
+import { PhysicalMemory } from './memory.js';
+import { buildTopology, type Topology } from './topology.js';
+
+export const MSR_IA32_PLATFORM_ID = 0x17;
+export const MSR_IA32_UCODE_WRITE = 0x79;
+export const MSR_IA32_MCU_ENUMERATION = 0x7b;
+export const MSR_IA32_UCODE_REV = 0x8b;
+export const MSR_IA32_ARCH_CAPABILITIES = 0x10a;
+export const MSR_IA32_MCU_STAGING_MBOX_ADDR = 0x7a5;
+
+const ARCH_CAP_MCU_ENUM = 1n << 16n;
+const MCU_STAGING = 1n << 4n;
+/** Size of the mailbox's register window. */
+export const MAILBOX_WINDOW = 16;
+
+/** What one core's WRMSR 0x79 did, for the result and the trace. */
+export interface CoreApplyRecord {
+  cpu: number;
+  core: number;
+  startNs: number;
+  endNs: number;
+  /** The revision written, from the image's header. */
+  revision: number;
+  outcome: 'updated' | 'rejected';
+  /** Why the CPU refused the image. */
+  reason?: string;
+  /** Whether the package's completed staged copy was used (activation only). */
+  staged: boolean;
+}
+
+/**
+ * The emulated machine: CPUs with their MSRs, each core's microcode engine,
+ * physical memory, the MMIO bus and one staging mailbox per package.
+ * It implements HostPort, the only surface the kernel model uses.
+ */
+export class Machine implements HostPort, CpuAvailability {
+  readonly clock: VirtualClock;
+  readonly cost: CostModel;
+  readonly topology: Topology;
+  readonly bus: MmioBus;
+  readonly memory = new PhysicalMemory();
+  readonly devices: (MailboxDevice | undefined)[];
+  readonly packageConfig: PackageConfig[];
+  readonly online: Uint8Array;
+  readonly applyLog: CoreApplyRecord[] = [];
+
+  private readonly coreRevision: Uint32Array;
+  private readonly latchedRevision: Uint32Array;
+  private readonly rejectingCores = new Set<number>();
+  private readonly stalls = new Map<number, number>();
+  private readonly cpuPlatformFlags: number;
+
+  constructor(
+    readonly spec: MachineSpec,
+    opts: { seed?: number; startNs?: number } = {},
+  ) {
+    this.cost = { ...DEFAULT_COST_MODEL, ...spec.cost };
+    this.clock = new VirtualClock(opts.startNs ?? 0);
+    this.topology = buildTopology(spec);
+    this.bus = new MmioBus(this.clock, this.cost);
+    const cpus = this.topology.cpus;
+    this.online = new Uint8Array(cpus).fill(1);
+    for (const cpu of spec.offlineCpus) this.online[cpu] = 0;
+    this.coreRevision = new Uint32Array(spec.packages * spec.coresPerPackage).fill(spec.initialRevision);
+    this.latchedRevision = new Uint32Array(cpus);
+    this.cpuPlatformFlags = 1 << spec.platformId;
+    for (const f of spec.cpuFaults) {
+      if (f.kind === 'apply-rejected') this.rejectingCores.add(this.topology.coreOf[f.cpu]!);
+      else this.stalls.set(f.cpu, f.kind === 'never-arrives' ? Number.POSITIVE_INFINITY : (f.delayNs ?? 0));
+    }
+
+    const rng = new Rng(opts.seed ?? 1);
+    this.packageConfig = [];
+    this.devices = [];
+    for (let p = 0; p < spec.packages; p++) {
+      const config = spec.packageConfig[p] ?? PackageConfigSchema.parse({});
+      this.packageConfig.push(config);
+      const deviceRng = rng.fork(p);
+      if (!this.hasStaging() || config.mailboxAbsent) {
+        this.devices.push(undefined);
+        continue;
+      }
+      const device = new MailboxDevice({
+        clock: this.clock,
+        cost: this.cost,
+        profile: config.profile,
+        faults: config.faults,
+        rng: deviceRng,
+        packageId: p,
+      });
+      this.bus.attach(this.mailboxAddress(p), MAILBOX_WINDOW, device);
+      this.devices.push(device);
+    }
+  }
+
+  hasStaging(): boolean {
+    return this.spec.staging.archCapMcuEnum && this.spec.staging.mcuStaging;
+  }
+
+  mailboxAddress(pkg: number): number {
+    return this.spec.mailbox.base + pkg * this.spec.mailbox.stride;
+  }
+
+  /** The revision a CPU's core runs now (what sysfs would show after a revision read). */
+  revisionOf(cpu: number): number {
+    return this.coreRevision[this.topology.coreOf[cpu]!]!;
+  }
+
+  stallNs(cpu: number): number {
+    return this.stalls.get(cpu) ?? 0;
+  }
+
+  // --- HostPort ---------------------------------------------------------
+
+  now(): number {
+    return this.clock.now;
+  }
+
+  runAt(t: number): void {
+    this.clock.now = t;
+  }
+
+  rdmsr(cpu: number, msr: number): bigint {
+    this.clock.now += this.cost.msrAccessNs;
+    switch (msr) {
+      case MSR_IA32_PLATFORM_ID:
+        return BigInt(this.spec.platformId) << 50n;
+      case MSR_IA32_ARCH_CAPABILITIES:
+        return this.spec.staging.archCapMcuEnum ? ARCH_CAP_MCU_ENUM : 0n;
+      case MSR_IA32_MCU_ENUMERATION:
+        if (!this.spec.staging.archCapMcuEnum) break;
+        return this.spec.staging.mcuStaging ? MCU_STAGING : 0n;
+      case MSR_IA32_UCODE_REV:
+        return BigInt(this.latchedRevision[cpu]!) << 32n;
+      case MSR_IA32_MCU_STAGING_MBOX_ADDR: {
+        const pkg = this.topology.packageOf[cpu]!;
+        if (!this.hasStaging() || this.packageConfig[pkg]!.mailboxMsrFault) break;
+        return BigInt(this.mailboxAddress(pkg));
+      }
+    }
+    throw new MsrFault(cpu, msr, false);
+  }
+
+  wrmsr(cpu: number, msr: number, value: bigint): void {
+    switch (msr) {
+      case MSR_IA32_UCODE_REV:
+        this.clock.now += this.cost.msrAccessNs;
+        // The SDM's read sequence: clear, CPUID(1), then read; a stale value stays 0.
+        this.latchedRevision[cpu] = 0;
+        return;
+      case MSR_IA32_UCODE_WRITE:
+        this.loadUpdate(cpu, Number(value));
+        return;
+    }
+    this.clock.now += this.cost.msrAccessNs;
+    throw new MsrFault(cpu, msr, true);
+  }
+
+  cpuidEax(cpu: number, leaf: number): number {
+    this.clock.now += this.cost.revisionReadNs;
+    if (leaf === 1) {
+      this.latchedRevision[cpu] = this.revisionOf(cpu);
+      return this.spec.signature;
+    }
+    return 0;
+  }
+
+  rdmsrOnCpu(cpu: number, msr: number): bigint {
+    this.clock.now += this.cost.crossCallNs;
+    return this.rdmsr(cpu, msr);
+  }
+
+  ioremap(pa: number, size: number): number {
+    return this.bus.ioremap(pa, size);
+  }
+
+  iounmap(va: number): void {
+    this.bus.iounmap(va);
+  }
+
+  readl(va: number): number {
+    return this.bus.readl(va);
+  }
+
+  writel(value: number, va: number): void {
+    this.bus.writel(value, va);
+  }
+
+  placeBuffer(bytes: Uint8Array): number {
+    return this.memory.place(bytes);
+  }
+
+  releaseBuffer(pa: number): void {
+    this.memory.release(pa);
+  }
+
+  msleep(ms: number): void {
+    this.clock.now = msleepWakeTime(this.clock.now, ms, this.cost);
+  }
+
+  udelay(us: number): void {
+    this.clock.now += us * NS_PER_US;
+  }
+
+  spin(ns: number): void {
+    this.clock.now += ns;
+  }
+
+  // --- the microcode engine -------------------------------------------
+
+  /**
+   * WRMSR 0x79: the address points at the update data; the header is the 48
+   * bytes before it (Linux passes mc->bits). The core checks the image as the
+   * processor would and updates every thread of the core, or changes nothing.
+   */
+  private loadUpdate(cpu: number, dataAddress: number): void {
+    const core = this.topology.coreOf[cpu]!;
+    const startNs = this.clock.now;
+    const headerBytes = this.memory.view(dataAddress - 48, 48);
+    if (!headerBytes) {
+      this.clock.now += this.cost.revisionReadNs;
+      this.recordApply(cpu, core, startNs, 0, 'rejected', false, 'no image at the address');
+      return;
+    }
+    const header = parseHeader(headerBytes);
+    const total = effectiveTotalSize(header);
+    const image = this.memory.view(dataAddress - 48, total);
+    const reject = (reason: string, staged = false): void => {
+      this.recordApply(cpu, core, startNs, header.revision, 'rejected', staged, reason);
+    };
+    if (!image) {
+      this.clock.now += this.cost.revisionReadNs;
+      return reject('image extends past its buffer');
+    }
+    let matches = false;
+    try {
+      matches = signatureMatches(checkBlob(image, 0, 0), {
+        signature: this.spec.signature,
+        platformFlags: this.cpuPlatformFlags,
+      });
+    } catch {
+      this.clock.now += applyCostNs(this.cost, total, false);
+      return reject('image failed authentication');
+    }
+    if (!matches) {
+      this.clock.now += this.cost.revisionReadNs;
+      return reject('signature or platform does not match');
+    }
+    const staged = this.stagedCopyMatches(this.topology.packageOf[cpu]!, image);
+    this.clock.now += applyCostNs(this.cost, total, staged);
+    if (this.rejectingCores.has(core)) return reject('core rejected the update (injected)', staged);
+    if (header.revision <= this.coreRevision[core]!) return reject('revision not newer', staged);
+    this.coreRevision[core] = header.revision;
+    this.recordApply(cpu, core, startNs, header.revision, 'updated', staged);
+  }
+
+  private readonly stagedMatchCache = new Map<number, { staged: Uint8Array; image: Uint8Array; same: boolean }>();
+
+  /** Rules (a)-(c): only a completed stage of exactly this image makes the load cheap. */
+  private stagedCopyMatches(pkg: number, image: Uint8Array): boolean {
+    const device = this.devices[pkg];
+    const staged = device?.stagedImage();
+    if (!device || !staged || device.inProgress()) return false;
+    const cached = this.stagedMatchCache.get(pkg);
+    if (cached && cached.staged === staged && cached.image === image) return cached.same;
+    const same = bytesEqual(staged, image);
+    this.stagedMatchCache.set(pkg, { staged, image, same });
+    return same;
+  }
+
+  private recordApply(
+    cpu: number,
+    core: number,
+    startNs: number,
+    revision: number,
+    outcome: CoreApplyRecord['outcome'],
+    staged: boolean,
+    reason?: string,
+  ): void {
+    const rec: CoreApplyRecord = { cpu, core, startNs, endNs: this.clock.now, revision, outcome, staged };
+    if (reason !== undefined) rec.reason = reason;
+    this.applyLog.push(rec);
+  }
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

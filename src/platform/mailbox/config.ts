@@ -1,0 +1,67 @@
+import { z } from 'zod';
+
+/**
+ * How a package's staging mailbox behaves. Data, so machine files and CLI
+ * options can select it per package.
+ */
+export const DeviceProfileSchema = z.discriminatedUnion('kind', [
+  /** Asks for every chunk once, in order, and holds the whole image. */
+  z.object({ kind: z.literal('ideal') }).strict(),
+  /**
+   * Holds `cacheChunks` chunks. After each window it may ask again for a chunk
+   * it dropped (`rerequestProbability`, seeded); with `verifyPass` it asks for the
+   * whole image a second time; `extraChunks` asks for that many more after that
+   * (so verifyPass + extraChunks: 1 crosses the kernel's 2x budget by one chunk).
+   */
+  z
+    .object({
+      kind: z.literal('limited-cache'),
+      cacheChunks: z.number().int().min(1).max(1_000_000),
+      rerequestProbability: z.number().min(0).max(1).default(0),
+      verifyPass: z.boolean().default(false),
+      extraChunks: z.number().int().min(0).max(1_000_000).default(0),
+    })
+    .strict(),
+  /** Like `ideal` but takes `chunkNs` per chunk instead of the cost model's deviceChunkNs. */
+  z
+    .object({ kind: z.literal('slow'), chunkNs: z.number().min(0).max(3_600_000_000_000) })
+    .strict(),
+]);
+export type DeviceProfile = z.infer<typeof DeviceProfileSchema>;
+
+export const DEVICE_FAULT_KINDS = [
+  /** STATUS shows ERROR (with READY): the host fails the transaction with -EIO. */
+  'error-status',
+  /** STATUS shows ERROR but never READY: the host polls its whole budget, then -EIO. */
+  'error-status-not-ready',
+  /** STATUS never shows READY: -ETIMEDOUT after 10,000 polls. */
+  'never-ready',
+  /** The response header is not 0x8086 | 0xb << 16 | 4 << 32: -EBADR. */
+  'bad-header',
+  /** The next offset is beyond the image and not the end marker: -EINVAL. */
+  'offset-past-end',
+  /** The response status has its error bit: -EPROTO. */
+  'response-error',
+  /** The device asks for the same chunk again forever: the 2x budget ends it, -EMSGSIZE. */
+  'rerequest-forever',
+  /** ABORT does not reset the device: it continues from stale state. */
+  'ignore-abort',
+] as const;
+export type DeviceFaultKind = (typeof DEVICE_FAULT_KINDS)[number];
+
+/**
+ * A fault fires at the zero-based transaction (GO) `atTransaction`, or at each
+ * transaction with `probability` (drawn from the run's seeded generator).
+ * Neither given: the first transaction.
+ */
+export const DeviceFaultSchema = z
+  .object({
+    kind: z.enum(DEVICE_FAULT_KINDS),
+    atTransaction: z.number().int().min(0).max(100_000_000).optional(),
+    probability: z.number().min(0).max(1).optional(),
+  })
+  .strict()
+  .refine((f) => f.atTransaction === undefined || f.probability === undefined, {
+    message: 'give atTransaction or probability, not both',
+  });
+export type DeviceFault = z.infer<typeof DeviceFaultSchema>;

@@ -1,0 +1,549 @@
+import type { VirtualClock } from '../../time/clock.js';
+import type { CostModel } from '../../time/cost-model.js';
+import type { Rng } from '../../util/rng.js';
+import type { MmioDevice } from '../bus.js';
+import { ChunkPlan } from './chunk-plan.js';
+import type { DeviceFault, DeviceFaultKind, DeviceProfile } from './config.js';
+import { FaultSchedule } from './fault-schedule.js';
+import { announcedImageBytes, hasHeader, mainChecksumOk, REVISION_DWORD } from './image-check.js';
+import {
+  CHUNK_BYTES,
+  CONTROL_ABORT,
+  CONTROL_GO,
+  END_OF_IMAGE,
+  MAX_IMAGE_BYTES,
+  MBOX_CMD_LOAD,
+  MBOX_HEADER_LOW,
+  REG_CONTROL,
+  REG_RDDATA,
+  REG_STATUS,
+  REG_WRDATA,
+  REQUEST_CAPACITY_DWORDS,
+  REQUEST_HEADER_DWORDS,
+  RESP_ERROR,
+  RESP_IN_PROGRESS,
+  RESP_SUCCESS,
+  RESPONSE_DWORDS,
+  STATUS_ERROR,
+  STATUS_READY,
+} from './registers.js';
+
+/** Host behaviour the device refuses; each one ends the transaction with ERROR|READY. */
+export const MISUSE_KINDS = [
+  /** WRDATA or GO before any ABORT since power-on (spec rule (a): staging starts with a reset). */
+  'no-reset',
+  /** WRDATA or GO while a transaction is processing or its 4 response dwords are not all acknowledged. */
+  'request-before-ack',
+  /** WRDATA or GO after the device reported ERROR, without an ABORT in between. */
+  'request-after-error',
+  /** GO after the transfer ended (completed or rejected), without an ABORT in between. */
+  'request-after-end',
+  /** More than 4 + 1024 dwords written to WRDATA before GO. */
+  'overflow',
+  /** GO with fewer than 4 dwords, a wrong vendor/type, or a size field that is not the dwords written. */
+  'request-header',
+  /** GO whose command header is not LOAD (3). */
+  'request-command',
+  /** GO whose chunk is not min(4096, length - offset) bytes for the offset the device asked for. */
+  'chunk-length',
+  /** A chunk sent again differs from what arrived for that offset before: the host sent another part. */
+  'chunk-mismatch',
+  /** RDDATA read with no response to read (before READY, after ERROR, or past the 4th dword). */
+  'read-not-ready',
+  /** RDDATA read twice without the write-0 acknowledgement in between. */
+  'double-read',
+  /** A write to RDDATA that is not 0, or acknowledges no read. */
+  'bad-ack',
+  /** An access at an offset that is no register, or a write to STATUS. */
+  'bad-register',
+] as const;
+export type MisuseKind = (typeof MISUSE_KINDS)[number];
+
+export interface MisuseRecord {
+  timeNs: number;
+  kind: MisuseKind;
+  detail: string;
+}
+
+/** One GO. */
+export interface MailboxTransaction {
+  /** Zero-based over the device's lifetime (faults' `atTransaction` counts the same way). */
+  index: number;
+  goNs: number;
+  /** When STATUS changes to `statusBits`; Infinity if it never does. */
+  readyNs: number;
+  /** Image offset the device took the chunk to be at (the offset it last asked for; 0 for a first chunk). */
+  offset: number;
+  /** Chunk bytes carried by the request (dwords written after the two headers, times 4). */
+  bytes: number;
+  /** The response's next-offset dword; -1 when the transaction produced no response. */
+  nextOffset: number;
+  /** The response's status dword; 0 when there is no response. */
+  respStatus: number;
+  /** STATUS from `readyNs` on: READY, ERROR|READY, ERROR, or 0 (never ready). */
+  statusBits: number;
+  fault: DeviceFaultKind | undefined;
+  misuse: MisuseKind | undefined;
+}
+
+export interface MailboxStats {
+  /** GO commands. */
+  transactions: number;
+  /** Chunk bytes carried by all GO'd requests. */
+  bytesReceived: number;
+  /** Responses asking for a chunk the device had already received in the transfer. */
+  rerequests: number;
+  /** ABORT commands, including one ignored by the ignore-abort fault. */
+  aborts: number;
+  /** Transfers that ended verified (a staged copy was kept). */
+  completions: number;
+  /** Faults that fired (each counted at the transaction it fired on). */
+  faultsFired: number;
+}
+
+export interface MailboxDeviceOptions {
+  clock: VirtualClock;
+  cost: CostModel;
+  profile: DeviceProfile;
+  faults: readonly DeviceFault[];
+  rng: Rng;
+  packageId: number;
+}
+
+/** Response port: nothing outstanding / a response (readable from readyAt) / processing never ends / ERROR. */
+const PORT_IDLE = 0;
+const PORT_RESPONSE = 1;
+const PORT_STUCK = 2;
+const PORT_ERROR = 3;
+
+/** Transfer: waiting for the first chunk / receiving / verified and staged / rejected. */
+const XFER_IDLE = 0;
+const XFER_RECEIVING = 1;
+const XFER_COMPLETE = 2;
+const XFER_FAILED = 3;
+
+/** Header sent by the bad-header fault: right vendor and type, size 0 instead of 4. */
+const BAD_HEADER_LOW = MBOX_HEADER_LOW;
+const BAD_HEADER_HIGH = 0;
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * The per-package staging mailbox (spec §4), as hardware: it sees only register
+ * offsets and 32-bit values, keeps its own state, and checks every step of the
+ * host's protocol (misuse is recorded and answered with ERROR|READY).
+ *
+ * Time: a GO at `now` becomes READY at `now + processing time`; STATUS compares
+ * with the clock. The device never advances the clock.
+ */
+export class MailboxDevice implements MmioDevice {
+  readonly stats: MailboxStats = {
+    transactions: 0,
+    bytesReceived: 0,
+    rerequests: 0,
+    aborts: 0,
+    completions: 0,
+    faultsFired: 0,
+  };
+  readonly transactions: MailboxTransaction[] = [];
+  readonly misuse: MisuseRecord[] = [];
+  readonly packageId: number;
+
+  private readonly clock: VirtualClock;
+  private readonly processingNs: number;
+  private readonly plan: ChunkPlan;
+  private readonly faultSchedule: FaultSchedule;
+
+  // Request port (the hot path touches only these four fields).
+  private readonly req = new Uint32Array(REQUEST_CAPACITY_DWORDS);
+  private reqLen = 0;
+  /** WRDATA goes straight into `req`: reset seen, no transaction outstanding, no error. */
+  private acceptingData = false;
+  private overflow = false;
+
+  // Response port.
+  private resetSeen = false;
+  private port = PORT_IDLE;
+  private readyAt = 0;
+  private readyStatus = 0;
+  private readonly resp = new Uint32Array(RESPONSE_DWORDS);
+  private respIndex = 0;
+  private readPending = false;
+  /** The misuse that put the device in ERROR; nothing more is recorded until ABORT. */
+  private latched: MisuseKind | undefined;
+
+  // Transfer.
+  private xfer = XFER_IDLE;
+  private image: Uint32Array | undefined;
+  private imageBytes = 0;
+  /** Offset the device asked for last (0 before the first chunk). */
+  private expected = 0;
+  /** Bytes [0, highWater) have been received once; a chunk below it is a repeat. */
+  private highWater = 0;
+  /** Image length announced by the first chunk of the request being checked. */
+  private announced = 0;
+  private staged: Uint32Array | undefined;
+  private stagedBytes: Uint8Array | undefined;
+
+  // Sticky fault state.
+  private rerequestForever = false;
+  private ignoreNextAbort = false;
+  private abortWasIgnored = false;
+
+  constructor(opts: MailboxDeviceOptions) {
+    this.clock = opts.clock;
+    this.packageId = opts.packageId;
+    this.processingNs = opts.profile.kind === 'slow' ? opts.profile.chunkNs : opts.cost.deviceChunkNs;
+    // Separate streams: adding a fault does not change which chunks are re-requested.
+    this.plan = new ChunkPlan(opts.profile, opts.rng.fork(1));
+    this.faultSchedule = new FaultSchedule(opts.faults, opts.rng.fork(2));
+  }
+
+  read32(offset: number): number {
+    if (offset === REG_STATUS) return this.clock.now >= this.readyAt ? this.readyStatus : 0;
+    if (offset === REG_RDDATA) return this.readResponse();
+    if (offset === REG_CONTROL || offset === REG_WRDATA) return 0;
+    this.flagMisuse('bad-register', `read at offset 0x${offset.toString(16)}`);
+    return 0;
+  }
+
+  write32(offset: number, value: number): void {
+    if (offset === REG_WRDATA) {
+      const n = this.reqLen;
+      if (this.acceptingData && n < REQUEST_CAPACITY_DWORDS) {
+        this.req[n] = value;
+        this.reqLen = n + 1;
+      } else {
+        this.refuseData();
+      }
+      return;
+    }
+    if (offset === REG_RDDATA) this.acknowledge(value);
+    else if (offset === REG_CONTROL) this.control(value);
+    else this.flagMisuse('bad-register', `write of 0x${(value >>> 0).toString(16)} at offset 0x${offset.toString(16)}`);
+  }
+
+  stagedImage(): Uint8Array | undefined {
+    return this.stagedBytes;
+  }
+
+  stagedRevision(): number | undefined {
+    const s = this.staged;
+    return s !== undefined && hasHeader(s.length) ? s[REVISION_DWORD] : undefined;
+  }
+
+  inProgress(): boolean {
+    return this.xfer === XFER_RECEIVING;
+  }
+
+  // ---- CONTROL ----
+
+  private control(value: number): void {
+    if ((value & CONTROL_ABORT) !== 0) this.abort();
+    else if ((value & CONTROL_GO) !== 0) this.go();
+  }
+
+  private abort(): void {
+    this.stats.aborts++;
+    if (this.ignoreNextAbort) {
+      this.ignoreNextAbort = false;
+      this.abortWasIgnored = true;
+      return;
+    }
+    this.abortWasIgnored = false;
+    this.resetSeen = true;
+    this.reqLen = 0;
+    this.overflow = false;
+    this.port = PORT_IDLE;
+    this.readyAt = 0;
+    this.readyStatus = 0;
+    this.respIndex = 0;
+    this.readPending = false;
+    this.latched = undefined;
+    this.xfer = XFER_IDLE;
+    this.image = undefined;
+    this.imageBytes = 0;
+    this.expected = 0;
+    this.highWater = 0;
+    this.staged = undefined;
+    this.stagedBytes = undefined;
+    this.rerequestForever = false;
+    this.updateAccepting();
+  }
+
+  private go(): void {
+    const now = this.clock.now;
+    const index = this.transactions.length;
+    const fault = this.faultSchedule.at(index);
+    const dwords = this.reqLen;
+    const bytes = dwords > REQUEST_HEADER_DWORDS ? (dwords - REQUEST_HEADER_DWORDS) * 4 : 0;
+    const tx: MailboxTransaction = {
+      index,
+      goNs: now,
+      readyNs: Number.POSITIVE_INFINITY,
+      offset: this.expected,
+      bytes,
+      nextOffset: -1,
+      respStatus: 0,
+      statusBits: 0,
+      fault: undefined,
+      misuse: undefined,
+    };
+    this.stats.transactions++;
+    this.stats.bytesReceived += bytes;
+
+    this.checkRequest(dwords, bytes);
+    if (this.latched === undefined) this.execute(tx, fault, bytes);
+    tx.misuse = this.latched;
+    tx.readyNs = this.readyAt;
+    tx.statusBits = this.readyStatus;
+
+    this.reqLen = 0;
+    this.overflow = false;
+    this.updateAccepting();
+    this.transactions.push(tx);
+  }
+
+  // ---- request checks (misuse) ----
+
+  private checkRequest(dwords: number, bytes: number): void {
+    if (this.latched !== undefined) return;
+    if (!this.resetSeen) return this.flagMisuse('no-reset', 'GO before any ABORT since power-on');
+    if (this.port === PORT_ERROR)
+      return this.flagMisuse('request-after-error', 'GO after ERROR without ABORT');
+    if (this.port !== PORT_IDLE)
+      return this.flagMisuse('request-before-ack', `GO with ${this.pendingText()}`);
+    const req = this.req;
+    if (dwords < REQUEST_HEADER_DWORDS || req[0] !== MBOX_HEADER_LOW || req[1] !== dwords) {
+      const got = dwords >= 2 ? `0x${hex64(req[1]!, req[0]!)}` : 'none';
+      return this.flagMisuse('request-header', `mailbox header ${got} with ${dwords} dwords written`);
+    }
+    if (req[2] !== MBOX_CMD_LOAD || req[3] !== 0)
+      return this.flagMisuse('request-command', `command header 0x${hex64(req[3]!, req[2]!)}, not LOAD`);
+    if (this.xfer === XFER_COMPLETE || this.xfer === XFER_FAILED) {
+      const how = this.xfer === XFER_COMPLETE ? 'completed' : 'rejected';
+      return this.flagMisuse('request-after-end', `GO after the transfer ${how}, without ABORT`);
+    }
+    let length: number;
+    if (this.xfer === XFER_IDLE) {
+      this.announced = announcedImageBytes(req, REQUEST_HEADER_DWORDS, bytes / 4);
+      // An unusable announced length is the image's fault, not the host's: rejected in accept().
+      if (!validImageLength(this.announced, bytes)) return;
+      length = this.announced;
+    } else {
+      length = this.imageBytes;
+    }
+    const want = Math.min(CHUNK_BYTES, length - this.expected);
+    if (bytes !== want) {
+      return this.flagMisuse(
+        'chunk-length',
+        `chunk of ${bytes} bytes for offset ${this.expected}, expected ${want} (image ${length} bytes)`,
+      );
+    }
+    if (this.expected < this.highWater && !this.sameAsReceived(bytes)) {
+      this.flagMisuse('chunk-mismatch', `chunk sent again for offset ${this.expected} differs from the first copy`);
+    }
+  }
+
+  private sameAsReceived(bytes: number): boolean {
+    const image = this.image!;
+    const req = this.req;
+    const base = this.expected / 4;
+    const n = bytes / 4;
+    for (let i = 0; i < n; i++) {
+      if (image[base + i] !== req[REQUEST_HEADER_DWORDS + i]) return false;
+    }
+    return true;
+  }
+
+  // ---- processing ----
+
+  private execute(tx: MailboxTransaction, fault: DeviceFaultKind | undefined, bytes: number): void {
+    if (fault !== undefined) {
+      this.stats.faultsFired++;
+      tx.fault = fault;
+    }
+    switch (fault) {
+      case 'error-status':
+        return this.fail(STATUS_ERROR | STATUS_READY);
+      case 'error-status-not-ready':
+        return this.fail(STATUS_ERROR);
+      case 'never-ready':
+        this.port = PORT_STUCK;
+        this.readyAt = Number.POSITIVE_INFINITY;
+        this.readyStatus = 0;
+        return;
+      case 'bad-header':
+        this.respond(tx, this.expected, RESP_IN_PROGRESS);
+        this.resp[0] = BAD_HEADER_LOW;
+        this.resp[1] = BAD_HEADER_HIGH;
+        return;
+      case 'offset-past-end': {
+        const length = this.xfer === XFER_IDLE ? this.announced : this.imageBytes;
+        return this.respond(tx, (length + CHUNK_BYTES) >>> 0, RESP_IN_PROGRESS);
+      }
+      case 'response-error':
+        return this.respond(tx, this.expected, RESP_ERROR);
+      case 'rerequest-forever':
+        this.rerequestForever = true;
+        return this.accept(tx, bytes);
+      case 'ignore-abort':
+        this.ignoreNextAbort = true;
+        return this.accept(tx, bytes);
+      default:
+        return this.accept(tx, bytes);
+    }
+  }
+
+  /** Take the chunk at the expected offset and answer with the next offset (or the verdict). */
+  private accept(tx: MailboxTransaction, bytes: number): void {
+    if (this.xfer === XFER_IDLE) {
+      if (!validImageLength(this.announced, bytes)) {
+        this.xfer = XFER_FAILED;
+        return this.respond(tx, END_OF_IMAGE, RESP_ERROR);
+      }
+      this.imageBytes = this.announced;
+      this.image = new Uint32Array(this.imageBytes / 4);
+      this.expected = 0;
+      this.highWater = 0;
+      this.plan.start(this.imageBytes);
+      this.xfer = XFER_RECEIVING;
+    }
+    const offset = this.expected;
+    if (offset >= this.highWater) {
+      const start = REQUEST_HEADER_DWORDS;
+      this.image!.set(this.req.subarray(start, start + bytes / 4), offset / 4);
+      this.highWater = offset + bytes;
+    }
+    const next = this.rerequestForever ? offset : this.plan.next(offset);
+    if (next === END_OF_IMAGE) return this.finish(tx);
+    if (next < this.highWater) this.stats.rerequests++;
+    this.expected = next;
+    this.respond(tx, next, RESP_IN_PROGRESS);
+  }
+
+  private finish(tx: MailboxTransaction): void {
+    const image = this.image!;
+    this.expected = END_OF_IMAGE;
+    if (!mainChecksumOk(image)) {
+      this.xfer = XFER_FAILED;
+      return this.respond(tx, END_OF_IMAGE, RESP_ERROR);
+    }
+    this.xfer = XFER_COMPLETE;
+    this.staged = image;
+    this.stagedBytes = LITTLE_ENDIAN ? new Uint8Array(image.buffer, image.byteOffset, image.byteLength) : toBytes(image);
+    this.stats.completions++;
+    this.respond(tx, END_OF_IMAGE, RESP_SUCCESS);
+  }
+
+  private respond(tx: MailboxTransaction, next: number, status: number): void {
+    const resp = this.resp;
+    resp[0] = MBOX_HEADER_LOW;
+    resp[1] = RESPONSE_DWORDS;
+    resp[2] = next;
+    resp[3] = status;
+    this.respIndex = 0;
+    this.readPending = false;
+    this.port = PORT_RESPONSE;
+    this.readyAt = this.clock.now + this.processingNs;
+    this.readyStatus = STATUS_READY;
+    tx.nextOffset = next;
+    tx.respStatus = status;
+  }
+
+  /** A transaction that ends in ERROR (a device fault): no response, ABORT needed. */
+  private fail(statusBits: number): void {
+    this.port = PORT_ERROR;
+    this.readyAt = this.clock.now + this.processingNs;
+    this.readyStatus = statusBits;
+  }
+
+  // ---- response port ----
+
+  private readResponse(): number {
+    if (this.port === PORT_RESPONSE && this.clock.now >= this.readyAt) {
+      if (this.readPending) {
+        this.flagMisuse('double-read', `RDDATA dword ${this.respIndex} read again without acknowledgement`);
+        return 0;
+      }
+      this.readPending = true;
+      return this.resp[this.respIndex]!;
+    }
+    this.flagMisuse('read-not-ready', `RDDATA read with ${this.pendingText()}`);
+    return 0;
+  }
+
+  private acknowledge(value: number): void {
+    if (this.port === PORT_RESPONSE && this.readPending && value === 0) {
+      this.readPending = false;
+      this.respIndex++;
+      if (this.respIndex === RESPONSE_DWORDS) {
+        this.port = PORT_IDLE;
+        this.updateAccepting();
+      }
+      return;
+    }
+    const why = value !== 0 ? `value 0x${(value >>> 0).toString(16)}, not 0` : `no read to acknowledge`;
+    this.flagMisuse('bad-ack', `RDDATA write: ${why}`);
+  }
+
+  /** Slow path of WRDATA: the device is not taking request data, or the buffer is full. */
+  private refuseData(): void {
+    if (this.latched !== undefined) return;
+    if (!this.resetSeen) this.flagMisuse('no-reset', 'WRDATA before any ABORT since power-on');
+    else if (this.port === PORT_ERROR) this.flagMisuse('request-after-error', 'WRDATA after ERROR without ABORT');
+    else if (this.port !== PORT_IDLE) this.flagMisuse('request-before-ack', `WRDATA with ${this.pendingText()}`);
+    else {
+      this.overflow = true;
+      this.flagMisuse('overflow', `more than ${REQUEST_CAPACITY_DWORDS} dwords written before GO`);
+    }
+  }
+
+  private pendingText(): string {
+    switch (this.port) {
+      case PORT_IDLE:
+        return 'no response outstanding';
+      case PORT_RESPONSE:
+        return this.clock.now < this.readyAt
+          ? 'the transaction still processing (not READY)'
+          : `response dwords ${this.respIndex}..3 not acknowledged`;
+      case PORT_STUCK:
+        return 'the transaction still processing (not READY)';
+      default:
+        return 'the device in ERROR';
+    }
+  }
+
+  private flagMisuse(kind: MisuseKind, detail: string): void {
+    if (this.latched !== undefined) return;
+    const note = this.abortWasIgnored ? ' (the last ABORT was ignored: fault ignore-abort)' : '';
+    this.misuse.push({ timeNs: this.clock.now, kind, detail: detail + note });
+    this.latched = kind;
+    this.port = PORT_ERROR;
+    this.readyAt = this.clock.now;
+    this.readyStatus = STATUS_ERROR | STATUS_READY;
+    this.updateAccepting();
+  }
+
+  private updateAccepting(): void {
+    this.acceptingData = this.resetSeen && this.port === PORT_IDLE && this.latched === undefined && !this.overflow;
+  }
+}
+
+/** Whether the device can stage an image of `length` bytes whose first chunk was `firstChunk` bytes. */
+function validImageLength(length: number, firstChunk: number): boolean {
+  if (length === 0 || length % 4 !== 0 || length > MAX_IMAGE_BYTES) return false;
+  // A first chunk that holds a header announces at least a header's worth.
+  return firstChunk < 48 || length >= 48;
+}
+
+function hex64(high: number, low: number): string {
+  return (high >>> 0).toString(16) + (low >>> 0).toString(16).padStart(8, '0');
+}
+
+function toBytes(dwords: Uint32Array): Uint8Array {
+  const out = new Uint8Array(dwords.length * 4);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < dwords.length; i++) view.setUint32(i * 4, dwords[i]!, true);
+  return out;
+}

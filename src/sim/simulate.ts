@@ -1,0 +1,145 @@
+import { decodeBcdDate, fmsFileName, scanFile } from '../format/index.js';
+import { type FirmwareSource, MemoryFirmware } from '../kernel/firmware.js';
+import { MicrocodeCore } from '../kernel/core.js';
+import { IntelMicrocodeDriver } from '../kernel/intel/driver.js';
+import { type Policy, type PolicyInput, PolicySchema } from '../kernel/policy.js';
+import { KernelLog } from '../kernel/printk.js';
+import { Tracer } from '../kernel/trace.js';
+import { Machine } from '../platform/machine.js';
+import { type MachineSpec, type MachineSpecInput, MachineSpecError, parseMachineSpec } from '../platform/machine-spec.js';
+import { MmioTraceRecorder } from '../platform/mmio-trace.js';
+import { DEFAULT_PRESET, PRESETS } from '../platform/presets.js';
+import { NS_PER_S } from '../time/clock.js';
+import { buildResult } from './result.js';
+import type { SimulationResult } from './result-types.js';
+import { syntheticImageFor } from './synthetic.js';
+
+export interface SimulateOptions {
+  /** A preset name (see PRESETS) or a machine description. Default: 'gnr-2s'. */
+  machine?: string | MachineSpecInput;
+  /**
+   * Where `intel-ucode/FF-MM-SS` comes from: a FirmwareSource (e.g. a folder, from
+   * the CLI), or the bytes of one microcode file used whatever its name. Default:
+   * a synthetic image of realistic size for the machine's CPU.
+   */
+  firmware?: FirmwareSource | Uint8Array;
+  policy?: PolicyInput;
+  /** Seeds every random choice (device re-requests, probabilistic faults). */
+  seed?: number;
+  /** Record spans and counters for the trace exporters and the HTML report. Default true. */
+  trace?: boolean;
+  /** Record every MMIO access for mmiotrace. Default false (it costs memory). */
+  mmioTrace?: boolean;
+  /** Virtual time of driver init and of the late load. Defaults: 1.5 s and 120 s after boot. */
+  bootAtNs?: number;
+  reloadAtNs?: number;
+}
+
+export class SimulationInputError extends Error {
+  override name = 'SimulationInputError';
+}
+
+export function resolveMachine(machine: string | MachineSpecInput | undefined): MachineSpec {
+  if (machine === undefined || typeof machine === 'string') {
+    const name = machine ?? DEFAULT_PRESET;
+    const preset = PRESETS[name];
+    if (!preset) throw new SimulationInputError(`unknown machine preset '${name}' (known: ${Object.keys(PRESETS).join(', ')})`);
+    return parseMachineSpec(preset);
+  }
+  try {
+    return parseMachineSpec(machine);
+  } catch (err) {
+    if (err instanceof MachineSpecError) throw new SimulationInputError(err.message);
+    throw err;
+  }
+}
+
+/** Run one late load on an emulated machine and return everything it did. */
+export function simulate(opts: SimulateOptions = {}): SimulationResult {
+  const spec = resolveMachine(opts.machine);
+  const policyParse = PolicySchema.safeParse(opts.policy ?? {});
+  if (!policyParse.success) {
+    const issue = policyParse.error.issues[0]!;
+    throw new SimulationInputError(`policy field '${issue.path.join('.') || '(policy)'}': ${issue.message}`);
+  }
+  const policy: Policy = policyParse.data;
+  const seed = opts.seed ?? 1;
+  const bootAtNs = opts.bootAtNs ?? 1.5 * NS_PER_S;
+  const reloadAtNs = opts.reloadAtNs ?? 120 * NS_PER_S;
+
+  const { firmware, imageSource } = resolveFirmware(opts.firmware, spec, seed);
+  const machine = new Machine(spec, { seed, startNs: bootAtNs });
+  const recorder = opts.mmioTrace ? new MmioTraceRecorder() : undefined;
+  machine.bus.recorder = recorder;
+  const log = new KernelLog(machine);
+  const tracer = new Tracer(opts.trace ?? true);
+  const topo = machine.topology;
+  const driver = new IntelMicrocodeDriver({
+    port: machine,
+    log,
+    tracer,
+    policy,
+    firmware,
+    topology: {
+      cpus: topo.cpus,
+      isPrimary: (cpu) => topo.isPrimary[cpu] === 1,
+      packageOf: (cpu) => topo.packageOf[cpu]!,
+    },
+  });
+  const core = new MicrocodeCore({
+    port: machine,
+    cpuAvailability: machine,
+    ops: driver,
+    log,
+    tracer,
+    policy,
+    cost: machine.cost,
+    topology: {
+      cpus: topo.cpus,
+      online: (cpu) => machine.online[cpu] === 1,
+      isPrimary: (cpu) => topo.isPrimary[cpu] === 1,
+      coreSiblings: (cpu) => topo.coreCpus[topo.coreOf[cpu]!]!,
+    },
+  });
+
+  core.init();
+  const revisionsBefore = Uint32Array.from({ length: topo.cpus }, (_, cpu) => machine.revisionOf(cpu));
+  machine.runAt(Math.max(reloadAtNs, machine.now()));
+  const load = core.reload();
+
+  return buildResult({
+    spec,
+    machine,
+    policy,
+    seed,
+    load,
+    log,
+    tracer,
+    recorder,
+    revisionsBefore,
+    image: driver.pendingImage() ?? undefined,
+    imageSource,
+  });
+}
+
+function resolveFirmware(
+  given: FirmwareSource | Uint8Array | undefined,
+  spec: MachineSpec,
+  seed: number,
+): { firmware: FirmwareSource; imageSource: string } {
+  const name = `intel-ucode/${fmsFileName(spec.signature)}`;
+  if (given === undefined) {
+    const bytes = syntheticImageFor(spec, { seed });
+    return { firmware: new MemoryFirmware(new Map([[name, bytes]]), 'synthetic'), imageSource: 'synthetic' };
+  }
+  if (given instanceof Uint8Array) {
+    // One file given directly: the driver finds it under its own name, as if installed.
+    const scan = scanFile(given);
+    const first = scan.blobs[0];
+    const desc = first
+      ? `image (sig 0x${first.header.signature.toString(16)}, rev 0x${first.header.revision.toString(16)}, ${decodeBcdDate(first.header.date) ?? 'bad date'})`
+      : 'image';
+    return { firmware: new MemoryFirmware(new Map([[name, given]]), desc), imageSource: desc };
+  }
+  return { firmware: given, imageSource: given.description };
+}
