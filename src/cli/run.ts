@@ -2,6 +2,14 @@ import { type CliIo, type Command, UsageError } from './io.js';
 
 // Loaded lazily so `inspect` does not pay for the simulator's modules and vice versa.
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  simulate: {
+    summary: 'run one late load with staging on an emulated machine (the main job)',
+    load: async () => (await import('./simulate.js')).simulateCommand,
+  },
+  compare: {
+    summary: 'the same load with staging off and on, optionally swept over sizes, HZ, machines',
+    load: async () => (await import('./compare.js')).compareCommand,
+  },
   inspect: {
     summary: 'list and check Intel microcode files (like iucode_tool -l)',
     load: async () => (await import('./inspect.js')).inspectCommand,

@@ -31,6 +31,18 @@ export {
   parseHeader,
 } from './header.js';
 export { hex } from './hex.js';
+export {
+  INSPECT_SCHEMA,
+  type InspectBlob,
+  type InspectExtendedSignature,
+  type InspectFile,
+  type InspectFileError,
+  type InspectMatch,
+  type InspectReport,
+  inspectFile,
+  inspectReport,
+} from './inspect-report.js';
+export { renderInspectTable } from './inspect-table.js';
 export { EXT_SIGNATURE_SIZE, EXT_TABLE_HEADER_SIZE, sanityCheck } from './sanity-check.js';
 export { type FileScan, scanFile } from './scan.js';
 export {
@@ -49,15 +61,3 @@ export {
   platformIdFromMsr,
   signatureMatches,
 } from './signature.js';
-export {
-  INSPECT_SCHEMA,
-  type InspectBlob,
-  type InspectExtendedSignature,
-  type InspectFile,
-  type InspectFileError,
-  type InspectMatch,
-  type InspectReport,
-  inspectFile,
-  inspectReport,
-} from './inspect-report.js';
-export { renderInspectTable } from './inspect-table.js';

@@ -1,8 +1,21 @@
+import type { ExtendedSignature, MicrocodeBlob } from './blob.js';
 import { decodeBcdDate } from './date.js';
-import { effectiveDataSize, effectiveTotalSize, HEADER_SIZE, type MicrocodeHeader, parseHeader } from './header.js';
+import {
+  effectiveDataSize,
+  effectiveTotalSize,
+  HEADER_SIZE,
+  type MicrocodeHeader,
+  parseHeader,
+} from './header.js';
 import { hex } from './hex.js';
 import { scanFile } from './scan.js';
-import { type CpuSignature, cpuPlatformFlag, decodeSignature, fmsFileName, signatureMatches } from './signature.js';
+import {
+  type CpuSignature,
+  cpuPlatformFlag,
+  decodeSignature,
+  fmsFileName,
+  signatureMatches,
+} from './signature.js';
 
 // The data model behind `ucode-staging inspect`, kept free of Node APIs so a browser page can
 // show the same listing. Its JSON shape is a public contract: see docs/format.md.
@@ -40,7 +53,13 @@ export interface InspectBlob {
   metadataSize: number;
   minRequiredRevision: number;
   extendedSignatures: InspectExtendedSignature[];
-  hex: { signature: string; platformFlags: string; revision: string; minRequiredRevision: string; date: string };
+  hex: {
+    signature: string;
+    platformFlags: string;
+    revision: string;
+    minRequiredRevision: string;
+    date: string;
+  };
   /** false only for the blob that made the kernel reject the file. */
   valid: boolean;
 }
@@ -79,8 +98,9 @@ function describeHeader(
   index: number,
   offset: number,
   header: MicrocodeHeader,
+  extendedSignatures: ExtendedSignature[],
   valid: boolean,
-): Omit<InspectBlob, 'extendedSignatures'> {
+): InspectBlob {
   const { family, model, stepping } = decodeSignature(header.signature);
   return {
     index,
@@ -98,6 +118,12 @@ function describeHeader(
     totalSize: effectiveTotalSize(header),
     metadataSize: header.metadataSize,
     minRequiredRevision: header.minRequiredRevision,
+    extendedSignatures: extendedSignatures.map((e) => ({
+      signature: e.signature,
+      processorFlags: e.processorFlags,
+      fms: fmsFileName(e.signature),
+      hex: { signature: hex(e.signature, 8), processorFlags: hex(e.processorFlags, 2) },
+    })),
     hex: {
       signature: hex(header.signature, 8),
       platformFlags: hex(header.processorFlags, 2),
@@ -110,9 +136,12 @@ function describeHeader(
 }
 
 /** Without a platform id any platform mask is accepted, as `iucode_tool -s SIG` does. */
-function matchesCpu(match: InspectMatch, blob: Parameters<typeof signatureMatches>[0]): boolean {
+function matchesCpu(match: InspectMatch, blob: MicrocodeBlob): boolean {
   if (match.platformId !== null) {
-    const cpu: CpuSignature = { signature: match.signature, platformFlags: cpuPlatformFlag(match.platformId) };
+    const cpu: CpuSignature = {
+      signature: match.signature,
+      platformFlags: cpuPlatformFlag(match.platformId),
+    };
     return signatureMatches(blob, cpu);
   }
   const sig = match.signature >>> 0;
@@ -124,18 +153,10 @@ export function inspectFile(path: string, bytes: Uint8Array, match: InspectMatch
   const scan = scanFile(bytes);
   const blobs: InspectBlob[] = scan.blobs
     .filter((blob) => match === null || matchesCpu(match, blob))
-    .map((blob) => ({
-      ...describeHeader(blob.index, blob.offset, blob.header, true),
-      extendedSignatures: blob.extendedSignatures.map((e) => ({
-        signature: e.signature,
-        processorFlags: e.processorFlags,
-        fms: fmsFileName(e.signature),
-        hex: { signature: hex(e.signature, 8), processorFlags: hex(e.processorFlags, 2) },
-      })),
-    }));
+    .map((blob) => describeHeader(blob.index, blob.offset, blob.header, blob.extendedSignatures, true));
   const { error } = scan;
   if (error && bytes.length - error.offset >= HEADER_SIZE) {
-    blobs.push({ ...describeHeader(error.index, error.offset, parseHeader(bytes, error.offset), false), extendedSignatures: [] });
+    blobs.push(describeHeader(error.index, error.offset, parseHeader(bytes, error.offset), [], false));
   }
   return {
     path,

@@ -1,13 +1,26 @@
 import { hex } from './hex.js';
 import type { InspectBlob, InspectFile, InspectReport } from './inspect-report.js';
 
-const COLUMNS = ['FILE', '#', 'OFFSET', 'SIGNATURE', 'FMS', 'PF', 'REVISION', 'MIN-REV', 'DATE', 'SIZE', 'EXT', 'CHECK'];
+const COLUMNS = [
+  'FILE',
+  '#',
+  'OFFSET',
+  'SIGNATURE',
+  'FMS',
+  'PF',
+  'REVISION',
+  'MIN-REV',
+  'DATE',
+  'SIZE',
+  'EXT',
+  'CHECK',
+];
 /** Numeric columns read better right-aligned. */
 const RIGHT_ALIGNED = new Set(['#', 'OFFSET', 'SIZE', 'EXT']);
 
 function checkText(file: InspectFile, blob: InspectBlob | undefined): string {
-  if (!file.error || (blob && blob.valid)) return 'ok';
-  return `${file.error.message} (blob ${file.error.index} at offset ${file.error.offset})`;
+  if (!file.error || blob?.valid) return 'ok';
+  return `rejected at offset ${file.error.offset}: ${file.error.message}`;
 }
 
 function blobRow(name: string, file: InspectFile, blob: InspectBlob): string[] {
@@ -33,7 +46,13 @@ function fileRows(name: string, file: InspectFile): string[][] {
   if (file.error && !failingBlobListed) {
     // No readable header at the failure point: only where and why.
     const dashes = Array<string>(8).fill('-');
-    rows.push([name, String(file.error.index), String(file.error.offset), ...dashes, checkText(file, undefined)]);
+    rows.push([
+      name,
+      String(file.error.index),
+      String(file.error.offset),
+      ...dashes,
+      checkText(file, undefined),
+    ]);
   }
   if (file.size === 0) rows.push([name, '-', '-', ...Array<string>(8).fill('-'), 'empty file: no microcode']);
   return rows;
@@ -54,13 +73,17 @@ function align(rows: string[][]): string {
 }
 
 /** The human listing: one aligned row per blob, then a summary line. */
-export function renderInspectTable(report: InspectReport, names: string[] = report.files.map((f) => f.path)): string {
+export function renderInspectTable(
+  report: InspectReport,
+  names: string[] = report.files.map((f) => f.path),
+): string {
   const rows = report.files.flatMap((file, i) => fileRows(names[i], file));
   const { summary, match } = report;
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
   let matchText = '';
   if (match) {
-    const cpu = match.platformId === null ? hex(match.signature) : `${hex(match.signature)},${match.platformId}`;
+    const cpu =
+      match.platformId === null ? hex(match.signature) : `${hex(match.signature)},${match.platformId}`;
     matchText = ` (${summary.listedBlobs} matching ${cpu})`;
   }
   const summaryLine = `${plural(summary.files, 'file')}, ${plural(summary.validBlobs, 'valid blob')}${matchText}, ${summary.invalidFiles} invalid`;

@@ -240,17 +240,12 @@ export class Machine implements HostPort, CpuAvailability {
       this.clock.now += this.cost.revisionReadNs;
       return reject('image extends past its buffer');
     }
-    let matches = false;
-    try {
-      matches = signatureMatches(checkBlob(image, 0, 0), {
-        signature: this.spec.signature,
-        platformFlags: this.cpuPlatformFlags,
-      });
-    } catch {
+    const verdict = this.checkImage(image);
+    if (verdict === 'corrupt') {
       this.clock.now += applyCostNs(this.cost, total, false);
       return reject('image failed authentication');
     }
-    if (!matches) {
+    if (verdict === 'other-cpu') {
       this.clock.now += this.cost.revisionReadNs;
       return reject('signature or platform does not match');
     }
@@ -262,7 +257,35 @@ export class Machine implements HostPort, CpuAvailability {
     this.recordApply(cpu, core, startNs, header.revision, 'updated', staged);
   }
 
-  private readonly stagedMatchCache = new Map<number, { staged: Uint8Array; image: Uint8Array; same: boolean }>();
+  /**
+   * Every core checks the image it is given; the bytes of a placed buffer never
+   * change, so the verdict is computed once per image location, not per core.
+   */
+  private readonly imageVerdicts = new WeakMap<ArrayBufferLike, Map<string, 'ok' | 'corrupt' | 'other-cpu'>>();
+
+  private checkImage(image: Uint8Array): 'ok' | 'corrupt' | 'other-cpu' {
+    let byBuffer = this.imageVerdicts.get(image.buffer);
+    if (!byBuffer) {
+      byBuffer = new Map();
+      this.imageVerdicts.set(image.buffer, byBuffer);
+    }
+    const key = `${image.byteOffset}:${image.length}`;
+    let verdict = byBuffer.get(key);
+    if (verdict === undefined) {
+      try {
+        const blob = checkBlob(image, 0, 0);
+        verdict = signatureMatches(blob, { signature: this.spec.signature, platformFlags: this.cpuPlatformFlags })
+          ? 'ok'
+          : 'other-cpu';
+      } catch {
+        verdict = 'corrupt';
+      }
+      byBuffer.set(key, verdict);
+    }
+    return verdict;
+  }
+
+  private readonly stagedMatchCache = new Map<number, { staged: Uint8Array; buffer: ArrayBufferLike; key: string; same: boolean }>();
 
   /** Rules (a)-(c): only a completed stage of exactly this image makes the load cheap. */
   private stagedCopyMatches(pkg: number, image: Uint8Array): boolean {
@@ -270,9 +293,10 @@ export class Machine implements HostPort, CpuAvailability {
     const staged = device?.stagedImage();
     if (!device || !staged || device.inProgress()) return false;
     const cached = this.stagedMatchCache.get(pkg);
-    if (cached && cached.staged === staged && cached.image === image) return cached.same;
+    const key = `${image.byteOffset}:${image.length}`;
+    if (cached && cached.staged === staged && cached.buffer === image.buffer && cached.key === key) return cached.same;
     const same = bytesEqual(staged, image);
-    this.stagedMatchCache.set(pkg, { staged, image, same });
+    this.stagedMatchCache.set(pkg, { staged, buffer: image.buffer, key, same });
     return same;
   }
 

@@ -23,6 +23,8 @@ export interface SimulateOptions {
    * a synthetic image of realistic size for the machine's CPU.
    */
   firmware?: FirmwareSource | Uint8Array;
+  /** Size of the synthetic image used when no firmware is given. Default about 1.6 MB. */
+  syntheticImageBytes?: number;
   policy?: PolicyInput;
   /** Seeds every random choice (device re-requests, probabilistic faults). */
   seed?: number;
@@ -67,7 +69,7 @@ export function simulate(opts: SimulateOptions = {}): SimulationResult {
   const bootAtNs = opts.bootAtNs ?? 1.5 * NS_PER_S;
   const reloadAtNs = opts.reloadAtNs ?? 120 * NS_PER_S;
 
-  const { firmware, imageSource } = resolveFirmware(opts.firmware, spec, seed);
+  const { firmware, imageSource } = resolveFirmware(opts.firmware, spec, seed, opts.syntheticImageBytes);
   const machine = new Machine(spec, { seed, startNs: bootAtNs });
   const recorder = opts.mmioTrace ? new MmioTraceRecorder() : undefined;
   machine.bus.recorder = recorder;
@@ -126,10 +128,11 @@ function resolveFirmware(
   given: FirmwareSource | Uint8Array | undefined,
   spec: MachineSpec,
   seed: number,
+  syntheticBytes: number | undefined,
 ): { firmware: FirmwareSource; imageSource: string } {
   const name = `intel-ucode/${fmsFileName(spec.signature)}`;
   if (given === undefined) {
-    const bytes = syntheticImageFor(spec, { seed });
+    const bytes = syntheticImageFor(spec, syntheticBytes === undefined ? { seed } : { seed, totalBytes: syntheticBytes });
     return { firmware: new MemoryFirmware(new Map([[name, bytes]]), 'synthetic'), imageSource: 'synthetic' };
   }
   if (given instanceof Uint8Array) {

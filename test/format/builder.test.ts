@@ -15,7 +15,11 @@ import { dword, image, SIG } from './fixtures.js';
 
 describe('buildMicrocode', () => {
   it('writes every header field and sensible defaults', () => {
-    const blob = checkBlob(image({ revision: 0x2c000410, minRequiredRevision: 0x2c0001d0, metadataSize: 20 }), 0, 0);
+    const blob = checkBlob(
+      image({ revision: 0x2c000410, minRequiredRevision: 0x2c0001d0, metadataSize: 20 }),
+      0,
+      0,
+    );
     expect(blob.header).toEqual({
       headerVersion: 1,
       revision: 0x2c000410,
@@ -52,7 +56,11 @@ describe('buildMicrocode', () => {
     expect(() => image({ dataSize: 0 })).toThrow(RangeError);
     expect(() => image({ dataSize: 64, legacyZeroDataSize: true })).toThrow(RangeError);
     expect(() =>
-      image({ dataSize: 2000, legacyZeroDataSize: true, extendedSignatures: [{ signature: 1, processorFlags: 1 }] }),
+      image({
+        dataSize: 2000,
+        legacyZeroDataSize: true,
+        extendedSignatures: [{ signature: 1, processorFlags: 1 }],
+      }),
     ).toThrow(RangeError);
   });
 

@@ -15,7 +15,11 @@ import {
 
 const u32 = fc.integer({ min: 0, max: 0xffffffff });
 const isoDate = fc
-  .record({ year: fc.integer({ min: 1990, max: 2099 }), month: fc.integer({ min: 1, max: 12 }), day: fc.integer({ min: 1, max: 28 }) })
+  .record({
+    year: fc.integer({ min: 1990, max: 2099 }),
+    month: fc.integer({ min: 1, max: 12 }),
+    day: fc.integer({ min: 1, max: 28 }),
+  })
   .map(({ year, month, day }) => `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`);
 
 const buildOptions = fc.record({
@@ -52,9 +56,9 @@ describe('properties', () => {
           totalSize: 48 + opts.dataSize + extTable,
         });
         expect(decodeBcdDate(blob.header.date)).toBe(opts.date);
-        expect(blob.extendedSignatures.map(({ signature, processorFlags }) => ({ signature, processorFlags }))).toEqual(
-          opts.extendedSignatures,
-        );
+        expect(
+          blob.extendedSignatures.map(({ signature, processorFlags }) => ({ signature, processorFlags })),
+        ).toEqual(opts.extendedSignatures);
         expect(blob.bytes).toEqual(bytes);
       }),
       { numRuns: 200 },
@@ -76,13 +80,18 @@ describe('properties', () => {
 
   it('changing any one dword of an image gets it rejected', () => {
     fc.assert(
-      fc.property(buildOptions, fc.nat(), u32.filter((x) => x !== 0), (opts, at, mask) => {
-        const bytes = buildMicrocode(opts);
-        const offset = (at % (bytes.length / 4)) * 4;
-        const view = new DataView(bytes.buffer);
-        view.setUint32(offset, view.getUint32(offset, true) ^ mask, true);
-        expect(scanFile(bytes).error).toBeDefined();
-      }),
+      fc.property(
+        buildOptions,
+        fc.nat(),
+        u32.filter((x) => x !== 0),
+        (opts, at, mask) => {
+          const bytes = buildMicrocode(opts);
+          const offset = (at % (bytes.length / 4)) * 4;
+          const view = new DataView(bytes.buffer);
+          view.setUint32(offset, view.getUint32(offset, true) ^ mask, true);
+          expect(scanFile(bytes).error).toBeDefined();
+        },
+      ),
       { numRuns: 1000 },
     );
   });

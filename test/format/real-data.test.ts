@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,8 +11,7 @@ import {
   signatureMatches,
 } from '../../src/format/index.js';
 import { firmwareDir, firmwareSkipReason } from './fixtures.js';
-
-const hasIucodeTool = spawnSync('iucode_tool', ['--version']).status === 0;
+import { hasIucodeTool, iucodeDate, iucodeToolListing, type ListedBlob } from './iucode-tool.js';
 
 function firmwareFiles(dir: string): { name: string; path: string; bytes: Uint8Array }[] {
   return readdirSync(dir)
@@ -21,44 +19,6 @@ function firmwareFiles(dir: string): { name: string; path: string; bytes: Uint8A
     .map((name) => ({ name, path: join(dir, name) }))
     .filter(({ path }) => statSync(path).isFile())
     .map((f) => ({ ...f, bytes: new Uint8Array(readFileSync(f.path)) }));
-}
-
-/** What `iucode_tool -L` prints for one blob: its main line, then one line per extended entry. */
-interface ListedBlob {
-  sig: number;
-  pf: number;
-  date: string;
-  rev: number;
-  size: number;
-  extended: { sig: number; pf: number }[];
-}
-
-function iucodeToolListing(paths: string[]): Map<string, ListedBlob[]> {
-  const run = spawnSync('iucode_tool', ['-L', ...paths], { encoding: 'utf8', maxBuffer: 1 << 26 });
-  expect(run.status).toBe(0);
-  const byPath = new Map<string, ListedBlob[]>();
-  let current: ListedBlob[] = [];
-  for (const line of run.stdout.split('\n')) {
-    const bundle = /^microcode bundle \d+: (.+)$/.exec(line);
-    const main = /^\s+\d+\/\d+: sig (0x[0-9a-f]+), pf_mask (0x[0-9a-f]+), (\S+), rev (0x[0-9a-f]+), size (\d+)$/.exec(line);
-    const ext = /^\s+sig (0x[0-9a-f]+), pf_mask (0x[0-9a-f]+), \S+, rev 0x[0-9a-f]+$/.exec(line);
-    if (bundle) {
-      current = [];
-      byPath.set(bundle[1], current);
-    } else if (main) {
-      const [, sig, pf, date, rev, size] = main;
-      current.push({ sig: Number(sig), pf: Number(pf), date, rev: Number(rev), size: Number(size), extended: [] });
-    } else if (ext) {
-      current[current.length - 1].extended.push({ sig: Number(ext[1]), pf: Number(ext[2]) });
-    }
-  }
-  return byPath;
-}
-
-/** iucode_tool prints the BCD date digits as they are, valid or not. */
-function iucodeDate(dword: number): string {
-  const digits = dword.toString(16).padStart(8, '0');
-  return decodeBcdDate(dword) ?? `${digits.slice(4)}-${digits.slice(0, 2)}-${digits.slice(2, 4)}`;
 }
 
 function asListed(blob: MicrocodeBlob): ListedBlob {
@@ -86,7 +46,10 @@ describe.skipIf(!firmwareDir)(title, () => {
       const { blobs, error } = scanFile(file.bytes);
       expect(error, file.name).toBeUndefined();
       expect(blobs.length, file.name).toBeGreaterThan(0);
-      expect(blobs.reduce((n, b) => n + b.totalSize, 0), file.name).toBe(file.bytes.length);
+      expect(
+        blobs.reduce((n, b) => n + b.totalSize, 0),
+        file.name,
+      ).toBe(file.bytes.length);
       for (const blob of blobs) expect(decodeBcdDate(blob.header.date), file.name).toBeDefined();
     }
   });
@@ -111,7 +74,9 @@ describe.skipIf(!firmwareDir)(title, () => {
           platformFlags: blob.header.processorFlags ? cpuPlatformFlag(highestPlatform) : 0,
           revision: 0,
         };
-        const newest = Math.max(...blobs.filter((b) => signatureMatches(b, cpu)).map((b) => b.header.revision));
+        const newest = Math.max(
+          ...blobs.filter((b) => signatureMatches(b, cpu)).map((b) => b.header.revision),
+        );
         const s = selectForLateLoad(file.bytes, cpu);
         // Revision 0 is below every minimum, and blobs without a minimum are unsafe anyway.
         expect(s.outcome, file.name).toBe('new-unsafe');
@@ -120,10 +85,13 @@ describe.skipIf(!firmwareDir)(title, () => {
     }
   });
 
-  it.skipIf(!hasIucodeTool)('lists the same blobs as iucode_tool -L (skipped when iucode_tool is missing)', () => {
-    const listing = iucodeToolListing(files.map((f) => f.path));
-    for (const file of files) {
-      expect(scanFile(file.bytes).blobs.map(asListed), file.name).toEqual(listing.get(file.path));
-    }
-  });
+  it.skipIf(!hasIucodeTool)(
+    'lists the same blobs as iucode_tool -L (skipped when iucode_tool is missing)',
+    () => {
+      const listing = iucodeToolListing(files.map((f) => f.path));
+      for (const file of files) {
+        expect(scanFile(file.bytes).blobs.map(asListed), file.name).toEqual(listing.get(file.path));
+      }
+    },
+  );
 });

@@ -114,14 +114,30 @@ describe('sanity check, in kernel order', () => {
     const v2 = withHeaderField(image(), 'headerVersion', 2, { fixChecksum: true });
     expectRejected(v2, 'bad-header-version', 'Error: invalid/unknown microcode update format. Header type 2');
     const minusOne = withHeaderField(image(), 'headerVersion', 0xffffffff, { fixChecksum: true });
-    expectRejected(minusOne, 'bad-header-version', 'Error: invalid/unknown microcode update format. Header type -1');
+    expectRejected(
+      minusOne,
+      'bad-header-version',
+      'Error: invalid/unknown microcode update format. Header type -1',
+    );
     const loader = withHeaderField(image(), 'loaderVersion', 0, { fixChecksum: true });
-    expectRejected(loader, 'bad-header-version', 'Error: invalid/unknown microcode update format. Header type 1');
+    expectRejected(
+      loader,
+      'bad-header-version',
+      'Error: invalid/unknown microcode update format. Header type 1',
+    );
   });
 
   it('bad-header-version comes before extended table and checksum rules', () => {
-    const broken = setDword(withHeaderField(withExt(), 'headerVersion', 3), extTable(withExt()) + EXT_COUNT, 7);
-    expectRejected(broken, 'bad-header-version', 'Error: invalid/unknown microcode update format. Header type 3');
+    const broken = setDword(
+      withHeaderField(withExt(), 'headerVersion', 3),
+      extTable(withExt()) + EXT_COUNT,
+      7,
+    );
+    expectRejected(
+      broken,
+      'bad-header-version',
+      'Error: invalid/unknown microcode update format. Header type 3',
+    );
   });
 
   it('ext-table-truncated: table shorter than its 20-byte header', () => {
@@ -176,7 +192,10 @@ describe('sanity check, in kernel order', () => {
 
   it('ext-signature-checksum: any entry, not only the first', () => {
     const base = withExt();
-    expectRejected(fixExtTableChecksum(flipDword(base, firstEntry(base) + 12 + 4, 0x4)), 'ext-signature-checksum');
+    expectRejected(
+      fixExtTableChecksum(flipDword(base, firstEntry(base) + 12 + 4, 0x4)),
+      'ext-signature-checksum',
+    );
     expectRejected(fixExtTableChecksum(flipDword(base, firstEntry(base) + 8, 1)), 'ext-signature-checksum');
   });
 });

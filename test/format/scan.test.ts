@@ -23,7 +23,9 @@ describe('parseHeader', () => {
 
   it('applies the legacy sizes only when the data size field is 0', () => {
     const h = parseHeader(image({ dataSize: 2000, legacyZeroDataSize: true }));
-    expect([h.dataSize, h.totalSize, effectiveDataSize(h), effectiveTotalSize(h)]).toEqual([0, 0, 2000, 2048]);
+    expect([h.dataSize, h.totalSize, effectiveDataSize(h), effectiveTotalSize(h)]).toEqual([
+      0, 0, 2000, 2048,
+    ]);
     const modern = parseHeader(image({ dataSize: 64 }));
     expect([effectiveDataSize(modern), effectiveTotalSize(modern)]).toEqual([64, 112]);
   });

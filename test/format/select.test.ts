@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { concatBlobs, flipDword, type LateLoadCpu, selectForLateLoad, truncate } from '../../src/format/index.js';
+import {
+  concatBlobs,
+  flipDword,
+  type LateLoadCpu,
+  selectForLateLoad,
+  truncate,
+} from '../../src/format/index.js';
 import { image, SIG } from './fixtures.js';
 
 const NO_MIN = 'Unsafe microcode update: Microcode header does not specify a required min version';
@@ -146,7 +152,10 @@ describe('broken files', () => {
   });
 
   it('a bad blob for another CPU still rejects the file', () => {
-    const file = concatBlobs(image({ revision: 0x20, minRequiredRevision: 1 }), flipDword(image({ signature: 1 }), 60));
+    const file = concatBlobs(
+      image({ revision: 0x20, minRequiredRevision: 1 }),
+      flipDword(image({ signature: 1 }), 60),
+    );
     expect(selectForLateLoad(file, cpu(0x5)).outcome).toBe('error');
   });
 });

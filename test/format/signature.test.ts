@@ -48,7 +48,11 @@ describe('platform flags and matching', () => {
   });
 
   const blob = checkBlob(
-    image({ signature: 0x50654, processorFlags: 0x06, extendedSignatures: [{ signature: 0x50657, processorFlags: 0x80 }] }),
+    image({
+      signature: 0x50654,
+      processorFlags: 0x06,
+      extendedSignatures: [{ signature: 0x50657, processorFlags: 0x80 }],
+    }),
     0,
     0,
   );
@@ -58,7 +62,12 @@ describe('platform flags and matching', () => {
     ['main signature, masks intersect', blob, { signature: 0x50654, platformFlags: 0x04 }, true],
     ['main signature, masks disjoint', blob, { signature: 0x50654, platformFlags: 0x80 }, false],
     ['extended signature with its own mask', blob, { signature: 0x50657, platformFlags: 0x80 }, true],
-    ['extended signature, main mask does not apply', blob, { signature: 0x50657, platformFlags: 0x02 }, false],
+    [
+      'extended signature, main mask does not apply',
+      blob,
+      { signature: 0x50657, platformFlags: 0x02 },
+      false,
+    ],
     ['other signature', blob, { signature: 0x50655, platformFlags: 0x04 }, false],
     ['both flags zero', zeroPf, { signature: 0x634, platformFlags: 0 }, true],
     ['CPU flags zero, blob flags not', blob, { signature: 0x50654, platformFlags: 0 }, false],

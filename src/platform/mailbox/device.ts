@@ -25,6 +25,7 @@ import {
   RESP_SUCCESS,
   RESPONSE_DWORDS,
   STATUS_ERROR,
+  STATUS_ERROR_READY,
   STATUS_READY,
 } from './registers.js';
 
@@ -324,6 +325,7 @@ export class MailboxDevice implements MmioDevice {
       const how = this.xfer === XFER_COMPLETE ? 'completed' : 'rejected';
       return this.flagMisuse('request-after-end', `GO after the transfer ${how}, without ABORT`);
     }
+    if (bytes === 0) return this.flagMisuse('chunk-length', `empty chunk for offset ${this.expected}`);
     let length: number;
     if (this.xfer === XFER_IDLE) {
       this.announced = announcedImageBytes(req, REQUEST_HEADER_DWORDS, bytes / 4);
@@ -365,7 +367,7 @@ export class MailboxDevice implements MmioDevice {
     }
     switch (fault) {
       case 'error-status':
-        return this.fail(STATUS_ERROR | STATUS_READY);
+        return this.fail(STATUS_ERROR_READY);
       case 'error-status-not-ready':
         return this.fail(STATUS_ERROR);
       case 'never-ready':
@@ -521,7 +523,7 @@ export class MailboxDevice implements MmioDevice {
     this.latched = kind;
     this.port = PORT_ERROR;
     this.readyAt = this.clock.now;
-    this.readyStatus = STATUS_ERROR | STATUS_READY;
+    this.readyStatus = STATUS_ERROR_READY;
     this.updateAccepting();
   }
 
@@ -538,7 +540,7 @@ function validImageLength(length: number, firstChunk: number): boolean {
 }
 
 function hex64(high: number, low: number): string {
-  return (high >>> 0).toString(16) + (low >>> 0).toString(16).padStart(8, '0');
+  return ((BigInt(high >>> 0) << 32n) | BigInt(low >>> 0)).toString(16);
 }
 
 function toBytes(dwords: Uint32Array): Uint8Array {

@@ -39,3 +39,5 @@ export const END_OF_IMAGE = 0xffff_ffff;
 
 /** Largest image the emulated staging buffers accept (10x a 2025 server blob). */
 export const MAX_IMAGE_BYTES = 16 * 1024 * 1024;
+/** STATUS of a transaction that ended in error but lets the host stop polling (unsigned). */
+export const STATUS_ERROR_READY = (STATUS_ERROR | STATUS_READY) >>> 0;

@@ -1,0 +1,106 @@
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { chromeTraceJson } from '../output/chrome-trace.js';
+import { renderReport } from '../output/html-report.js';
+import { mmiotraceLines } from '../output/mmiotrace.js';
+import { formatSummary } from '../output/summary.js';
+import type { SimulationResult } from '../sim/result-types.js';
+import { SimulationInputError, simulate } from '../sim/simulate.js';
+import { writeFileAtomic } from './atomic-write.js';
+import { type CliIo, type Command, UsageError } from './io.js';
+import { resolveSimOptions, SIM_OPTIONS, SIM_OPTIONS_HELP, type SimValues } from './sim-options.js';
+
+const HELP = `usage: ucode-staging simulate [options]
+
+Run one late load (echo 1 > /sys/devices/system/cpu/microcode/reload) on an
+emulated machine and print the kernel log and a summary. With no options: the
+2-socket Granite Rapids-class preset and its firmware from
+/lib/firmware/intel-ucode, or a synthetic 1.6 MB image when that is absent.
+
+${SIM_OPTIONS_HELP}
+output:
+      --json FILE           the whole result as JSON (schema ucode-staging/result@1; '-' for stdout)
+      --trace FILE          Chrome trace events (open in https://ui.perfetto.dev)
+      --mmiotrace FILE      the mailbox traffic in Linux mmiotrace format
+      --report FILE         a self-contained HTML report with a timeline
+  -q, --quiet               print only the summary (no kernel log)
+  -h, --help
+
+exit status: 0 the load completed as the policy expects, 1 it failed, aborted,
+hung or panicked, 2 bad usage or input.
+`;
+
+export const simulateCommand: Command = async (argv, io) => {
+  const { values } = parseArgsOrUsage(argv, {
+    ...SIM_OPTIONS,
+    json: { type: 'string' },
+    trace: { type: 'string' },
+    mmiotrace: { type: 'string' },
+    report: { type: 'string' },
+    quiet: { type: 'boolean', short: 'q' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    io.stdout(HELP);
+    return 0;
+  }
+  const { options, imageNote } = resolveSimOptions(values as SimValues, io.env);
+  const result = runSimulation({ ...options, mmioTrace: values.mmiotrace !== undefined });
+
+  const jsonToStdout = values.json === '-';
+  if (!jsonToStdout) {
+    io.stdout(`ucode-staging: machine ${result.machine.name} (${result.machine.cpus} CPUs), image: ${imageNote}\n\n`);
+    if (!values.quiet) io.stdout(`${result.dmesg}\n`);
+    io.stdout(formatSummary(result));
+  }
+  writeOutputs(io, result, values);
+  return exitCodeFor(result);
+};
+
+export function runSimulation(options: Parameters<typeof simulate>[0]): SimulationResult {
+  try {
+    return simulate(options);
+  } catch (err) {
+    if (err instanceof SimulationInputError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+function writeOutputs(
+  io: CliIo,
+  result: SimulationResult,
+  values: { json?: string | undefined; trace?: string | undefined; mmiotrace?: string | undefined; report?: string | undefined },
+): void {
+  if (values.json === '-') io.stdout(`${resultJson(result)}\n`);
+  else if (values.json !== undefined) writeFileAtomic(values.json, `${resultJson(result)}\n`);
+  if (values.trace !== undefined) writeFileAtomic(values.trace, chromeTraceJson(result));
+  if (values.mmiotrace !== undefined) writeFileAtomic(values.mmiotrace, mmiotraceLines(result));
+  if (values.report !== undefined) writeFileAtomic(values.report, renderReport({ results: [result] }));
+  for (const [flag, path] of Object.entries(values)) {
+    if (['json', 'trace', 'mmiotrace', 'report'].includes(flag) && path && path !== '-') io.stderr(`wrote ${path}\n`);
+  }
+}
+
+/** JSON with NaN/Infinity as null, which JSON.stringify already does, and bigint-free by construction. */
+export function resultJson(result: SimulationResult | SimulationResult[] | object): string {
+  return JSON.stringify(result, null, 1);
+}
+
+export function exitCodeFor(result: SimulationResult): number {
+  return result.outcome === 'updated' ? 0 : 1;
+}
+
+type ParsedArgs<O extends NonNullable<ParseArgsConfig['options']>> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: O; allowPositionals: false; strict: true }>
+>;
+
+/** parseArgs with its errors turned into usage errors (exit 2, one line). */
+export function parseArgsOrUsage<const O extends NonNullable<ParseArgsConfig['options']>>(
+  argv: string[],
+  options: O,
+): ParsedArgs<O> {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: false, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message.replace(/\. To specify .*$/s, ''));
+  }
+}
