@@ -58,7 +58,7 @@ export function findSanityFailure(
   for (let i = 0; i < extCount; i++) {
     const entry = extTableStart + EXT_TABLE_HEADER_SIZE + i * EXT_SIGNATURE_SIZE;
     const entrySum = readDword(bytes, entry) + readDword(bytes, entry + 4) + readDword(bytes, entry + 8);
-    
+    if ((mainSum - entrySum) % 2 ** 32 !== 0) return failure('ext-signature-checksum', header);
   }
   return undefined;
 }

@@ -2,11 +2,13 @@ import { describe, expect, it } from 'vitest';
 import {
   checkBlob,
   extTableOffset,
+  FORMAT_ERROR_KINDS,
   type FormatErrorKind,
   fixExtTableChecksum,
   fixMainChecksum,
   flipDword,
   HEADER_FIELD_OFFSETS,
+  kernelMessageFor,
   MicrocodeFormatError,
   sanityCheck,
   scanFile,
@@ -234,5 +236,12 @@ describe('sanityCheck on a lone image', () => {
 
   it('offset in the header field table matches the documented layout', () => {
     expect(HEADER_FIELD_OFFSETS.minRequiredRevision).toBe(40);
+  });
+
+  it('lists every kind in check order with its message', () => {
+    expect(FORMAT_ERROR_KINDS).toEqual(Object.keys(messages));
+    for (const kind of FORMAT_ERROR_KINDS) {
+      if (kind !== 'bad-header-version') expect(kernelMessageFor(kind)).toBe(messages[kind]);
+    }
   });
 });

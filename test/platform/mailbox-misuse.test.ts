@@ -48,7 +48,11 @@ function expectCaught(rig: Rig, kind: MisuseKind): void {
   expect(rig.device.misuse[0]!.detail.length).toBeGreaterThan(0);
   expect(rig.bus.readl(rig.va + STATUS)).toBe(ERROR_READY);
   go(rig);
-  expect(rig.device.transactions.at(-1)).toMatchObject({ misuse: kind, statusBits: ERROR_READY, nextOffset: -1 });
+  expect(rig.device.transactions.at(-1)).toMatchObject({
+    misuse: kind,
+    statusBits: ERROR_READY,
+    nextOffset: -1,
+  });
   rig.bus.writel(1, rig.va + RDDATA); // more misuse while in ERROR: not recorded again
   expect(rig.device.misuse).toHaveLength(1);
   const out = referenceStage(rig, IMAGE);

@@ -112,7 +112,9 @@ describe('mailbox device: profiles', () => {
   });
 
   it('limited-cache with verifyPass and extraChunks 1: one chunk over the budget, EMSGSIZE', () => {
-    const rig = makeRig({ profile: { kind: 'limited-cache', cacheChunks: 4, verifyPass: true, extraChunks: 1 } });
+    const rig = makeRig({
+      profile: { kind: 'limited-cache', cacheChunks: 4, verifyPass: true, extraChunks: 1 },
+    });
     const out = referenceStage(rig, image);
     expect(out.result).toBe('EMSGSIZE');
     expect(out.bytesSent).toBe(2 * len);

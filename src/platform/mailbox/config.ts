@@ -23,9 +23,7 @@ export const DeviceProfileSchema = z.discriminatedUnion('kind', [
     })
     .strict(),
   /** Like `ideal` but takes `chunkNs` per chunk instead of the cost model's deviceChunkNs. */
-  z
-    .object({ kind: z.literal('slow'), chunkNs: z.number().min(0).max(3_600_000_000_000) })
-    .strict(),
+  z.object({ kind: z.literal('slow'), chunkNs: z.number().min(0).max(3_600_000_000_000) }).strict(),
 ]);
 export type DeviceProfile = z.infer<typeof DeviceProfileSchema>;
 

@@ -221,7 +221,11 @@ export class MailboxDevice implements MmioDevice {
     }
     if (offset === REG_RDDATA) this.acknowledge(value);
     else if (offset === REG_CONTROL) this.control(value);
-    else this.flagMisuse('bad-register', `write of 0x${(value >>> 0).toString(16)} at offset 0x${offset.toString(16)}`);
+    else
+      this.flagMisuse(
+        'bad-register',
+        `write of 0x${(value >>> 0).toString(16)} at offset 0x${offset.toString(16)}`,
+      );
   }
 
   stagedImage(): Uint8Array | undefined {
@@ -293,10 +297,9 @@ export class MailboxDevice implements MmioDevice {
     this.stats.transactions++;
     this.stats.bytesReceived += bytes;
 
-    this.checkRequest(dwords, bytes);
-    if (this.latched === undefined) this.execute(tx, fault, bytes);
+    if (this.checkRequest(dwords, bytes)) this.execute(tx, fault, bytes);
     tx.misuse = this.latched;
-    tx.readyNs = this.readyAt;
+    tx.readyNs = Math.max(this.readyAt, now);
     tx.statusBits = this.readyStatus;
 
     this.reqLen = 0;
@@ -307,44 +310,52 @@ export class MailboxDevice implements MmioDevice {
 
   // ---- request checks (misuse) ----
 
-  private checkRequest(dwords: number, bytes: number): void {
-    if (this.latched !== undefined) return;
-    if (!this.resetSeen) return this.flagMisuse('no-reset', 'GO before any ABORT since power-on');
-    if (this.port === PORT_ERROR)
-      return this.flagMisuse('request-after-error', 'GO after ERROR without ABORT');
-    if (this.port !== PORT_IDLE)
-      return this.flagMisuse('request-before-ack', `GO with ${this.pendingText()}`);
+  /** Whether the request just GO'd is acceptable; if not, the misuse is flagged. */
+  private checkRequest(dwords: number, bytes: number): boolean {
+    if (this.latched !== undefined) return false;
+    if (!this.resetSeen) return this.refuse('no-reset', 'GO before any ABORT since power-on');
+    if (this.port === PORT_ERROR) return this.refuse('request-after-error', 'GO after ERROR without ABORT');
+    if (this.port !== PORT_IDLE) return this.refuse('request-before-ack', `GO with ${this.pendingText()}`);
     const req = this.req;
     if (dwords < REQUEST_HEADER_DWORDS || req[0] !== MBOX_HEADER_LOW || req[1] !== dwords) {
       const got = dwords >= 2 ? `0x${hex64(req[1]!, req[0]!)}` : 'none';
-      return this.flagMisuse('request-header', `mailbox header ${got} with ${dwords} dwords written`);
+      return this.refuse('request-header', `mailbox header ${got} with ${dwords} dwords written`);
     }
     if (req[2] !== MBOX_CMD_LOAD || req[3] !== 0)
-      return this.flagMisuse('request-command', `command header 0x${hex64(req[3]!, req[2]!)}, not LOAD`);
+      return this.refuse('request-command', `command header 0x${hex64(req[3]!, req[2]!)}, not LOAD`);
     if (this.xfer === XFER_COMPLETE || this.xfer === XFER_FAILED) {
       const how = this.xfer === XFER_COMPLETE ? 'completed' : 'rejected';
-      return this.flagMisuse('request-after-end', `GO after the transfer ${how}, without ABORT`);
+      return this.refuse('request-after-end', `GO after the transfer ${how}, without ABORT`);
     }
-    if (bytes === 0) return this.flagMisuse('chunk-length', `empty chunk for offset ${this.expected}`);
+    if (bytes === 0) return this.refuse('chunk-length', `empty chunk for offset ${this.expected}`);
     let length: number;
     if (this.xfer === XFER_IDLE) {
       this.announced = announcedImageBytes(req, REQUEST_HEADER_DWORDS, bytes / 4);
       // An unusable announced length is the image's fault, not the host's: rejected in accept().
-      if (!validImageLength(this.announced, bytes)) return;
+      if (!validImageLength(this.announced, bytes)) return true;
       length = this.announced;
     } else {
       length = this.imageBytes;
     }
     const want = Math.min(CHUNK_BYTES, length - this.expected);
     if (bytes !== want) {
-      return this.flagMisuse(
+      return this.refuse(
         'chunk-length',
         `chunk of ${bytes} bytes for offset ${this.expected}, expected ${want} (image ${length} bytes)`,
       );
     }
     if (this.expected < this.highWater && !this.sameAsReceived(bytes)) {
-      this.flagMisuse('chunk-mismatch', `chunk sent again for offset ${this.expected} differs from the first copy`);
+      return this.refuse(
+        'chunk-mismatch',
+        `chunk sent again for offset ${this.expected} differs from the first copy`,
+      );
     }
+    return true;
+  }
+
+  private refuse(kind: MisuseKind, detail: string): false {
+    this.flagMisuse(kind, detail);
+    return false;
   }
 
   private sameAsReceived(bytes: number): boolean {
@@ -367,33 +378,39 @@ export class MailboxDevice implements MmioDevice {
     }
     switch (fault) {
       case 'error-status':
-        return this.fail(STATUS_ERROR_READY);
+        this.fail(STATUS_ERROR_READY);
+        break;
       case 'error-status-not-ready':
-        return this.fail(STATUS_ERROR);
+        this.fail(STATUS_ERROR);
+        break;
       case 'never-ready':
         this.port = PORT_STUCK;
         this.readyAt = Number.POSITIVE_INFINITY;
         this.readyStatus = 0;
-        return;
+        break;
       case 'bad-header':
         this.respond(tx, this.expected, RESP_IN_PROGRESS);
         this.resp[0] = BAD_HEADER_LOW;
         this.resp[1] = BAD_HEADER_HIGH;
-        return;
+        break;
       case 'offset-past-end': {
         const length = this.xfer === XFER_IDLE ? this.announced : this.imageBytes;
-        return this.respond(tx, (length + CHUNK_BYTES) >>> 0, RESP_IN_PROGRESS);
+        this.respond(tx, (length + CHUNK_BYTES) >>> 0, RESP_IN_PROGRESS);
+        break;
       }
       case 'response-error':
-        return this.respond(tx, this.expected, RESP_ERROR);
+        this.respond(tx, this.expected, RESP_ERROR);
+        break;
       case 'rerequest-forever':
         this.rerequestForever = true;
-        return this.accept(tx, bytes);
+        this.accept(tx, bytes);
+        break;
       case 'ignore-abort':
         this.ignoreNextAbort = true;
-        return this.accept(tx, bytes);
+        this.accept(tx, bytes);
+        break;
       default:
-        return this.accept(tx, bytes);
+        this.accept(tx, bytes);
     }
   }
 
@@ -402,7 +419,8 @@ export class MailboxDevice implements MmioDevice {
     if (this.xfer === XFER_IDLE) {
       if (!validImageLength(this.announced, bytes)) {
         this.xfer = XFER_FAILED;
-        return this.respond(tx, END_OF_IMAGE, RESP_ERROR);
+        this.respond(tx, END_OF_IMAGE, RESP_ERROR);
+        return;
       }
       this.imageBytes = this.announced;
       this.image = new Uint32Array(this.imageBytes / 4);
@@ -418,7 +436,10 @@ export class MailboxDevice implements MmioDevice {
       this.highWater = offset + bytes;
     }
     const next = this.rerequestForever ? offset : this.plan.next(offset);
-    if (next === END_OF_IMAGE) return this.finish(tx);
+    if (next === END_OF_IMAGE) {
+      this.finish(tx);
+      return;
+    }
     if (next < this.highWater) this.stats.rerequests++;
     this.expected = next;
     this.respond(tx, next, RESP_IN_PROGRESS);
@@ -429,11 +450,14 @@ export class MailboxDevice implements MmioDevice {
     this.expected = END_OF_IMAGE;
     if (!mainChecksumOk(image)) {
       this.xfer = XFER_FAILED;
-      return this.respond(tx, END_OF_IMAGE, RESP_ERROR);
+      this.respond(tx, END_OF_IMAGE, RESP_ERROR);
+      return;
     }
     this.xfer = XFER_COMPLETE;
     this.staged = image;
-    this.stagedBytes = LITTLE_ENDIAN ? new Uint8Array(image.buffer, image.byteOffset, image.byteLength) : toBytes(image);
+    this.stagedBytes = LITTLE_ENDIAN
+      ? new Uint8Array(image.buffer, image.byteOffset, image.byteLength)
+      : toBytes(image);
     this.stats.completions++;
     this.respond(tx, END_OF_IMAGE, RESP_SUCCESS);
   }
@@ -493,8 +517,10 @@ export class MailboxDevice implements MmioDevice {
   private refuseData(): void {
     if (this.latched !== undefined) return;
     if (!this.resetSeen) this.flagMisuse('no-reset', 'WRDATA before any ABORT since power-on');
-    else if (this.port === PORT_ERROR) this.flagMisuse('request-after-error', 'WRDATA after ERROR without ABORT');
-    else if (this.port !== PORT_IDLE) this.flagMisuse('request-before-ack', `WRDATA with ${this.pendingText()}`);
+    else if (this.port === PORT_ERROR)
+      this.flagMisuse('request-after-error', 'WRDATA after ERROR without ABORT');
+    else if (this.port !== PORT_IDLE)
+      this.flagMisuse('request-before-ack', `WRDATA with ${this.pendingText()}`);
     else {
       this.overflow = true;
       this.flagMisuse('overflow', `more than ${REQUEST_CAPACITY_DWORDS} dwords written before GO`);
@@ -528,7 +554,8 @@ export class MailboxDevice implements MmioDevice {
   }
 
   private updateAccepting(): void {
-    this.acceptingData = this.resetSeen && this.port === PORT_IDLE && this.latched === undefined && !this.overflow;
+    this.acceptingData =
+      this.resetSeen && this.port === PORT_IDLE && this.latched === undefined && !this.overflow;
   }
 }
 
