@@ -14,6 +14,7 @@ import {
 } from '../../src/format/index.js';
 import { firmwareDir, firmwareSkipReason } from '../format/fixtures.js';
 import { hasIucodeTool, iucodeDate, iucodeToolListing, type ListedBlob } from '../format/iucode-tool.js';
+import { requireBuiltCli } from '../support/built-cli.js';
 
 interface Run {
   code: number;
@@ -299,21 +300,7 @@ describe('inspect: usage errors', () => {
 describe('inspect: the built binary', () => {
   const main = resolve('dist/cli/main.js');
 
-  beforeAll(() => {
-    // Emits even when unrelated modules have type errors; the checks below need only ours.
-    try {
-      execFileSync(
-        process.execPath,
-        [resolve('node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
-        {
-          stdio: 'ignore',
-        },
-      );
-    } catch {
-      // Type errors elsewhere in the tree: the test still runs against what was emitted.
-    }
-    if (!existsSync(main)) throw new Error('npx tsc -p tsconfig.build.json did not produce dist/cli/main.js');
-  }, 120_000);
+  beforeAll(requireBuiltCli);
 
   const node = (...args: string[]) =>
     spawnSync(process.execPath, [main, 'inspect', ...args], { encoding: 'utf8' });

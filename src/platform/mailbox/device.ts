@@ -148,7 +148,8 @@ export class MailboxDevice implements MmioDevice {
   };
   readonly transactions: MailboxTransaction[] = [];
   readonly misuse: MisuseRecord[] = [];
-  readonly packageId: number;
+
+  private readonly packageId: number;
 
   private readonly clock: VirtualClock;
   private readonly processingNs: number;
@@ -545,7 +546,7 @@ export class MailboxDevice implements MmioDevice {
   private flagMisuse(kind: MisuseKind, detail: string): void {
     if (this.latched !== undefined) return;
     const note = this.abortWasIgnored ? ' (the last ABORT was ignored: fault ignore-abort)' : '';
-    this.misuse.push({ timeNs: this.clock.now, kind, detail: detail + note });
+    this.misuse.push({ timeNs: this.clock.now, kind, detail: `package ${this.packageId}: ${detail}${note}` });
     this.latched = kind;
     this.port = PORT_ERROR;
     this.readyAt = this.clock.now;
