@@ -10,6 +10,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'the same load with staging off and on, optionally swept over sizes, HZ, machines',
     load: async () => (await import('./compare.js')).compareCommand,
   },
+  campaign: {
+    summary: 'many seeded runs over a space of machines, faults and policies, with invariant checks',
+    load: async () => (await import('./campaign.js')).campaignCommand,
+  },
   inspect: {
     summary: 'list and check Intel microcode files (like iucode_tool -l)',
     load: async () => (await import('./inspect.js')).inspectCommand,

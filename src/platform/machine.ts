@@ -21,6 +21,11 @@ const MCU_STAGING = 1n << 4n;
 /** Size of the mailbox's register window. */
 export const MAILBOX_WINDOW = 16;
 
+/** The run exceeded its virtual-time budget: a guard against a model that would never end. */
+export class SimulationLimitError extends Error {
+  override name = 'SimulationLimitError';
+}
+
 /** What one core's WRMSR 0x79 did, for the result and the trace. */
 export interface CoreApplyRecord {
   cpu: number;
@@ -53,6 +58,7 @@ export class Machine implements HostPort, CpuAvailability {
   readonly applyLog: CoreApplyRecord[] = [];
 
   private readonly coreRevision: Uint32Array;
+  private readonly timeLimitNs: number;
   private readonly latchedRevision: Uint32Array;
   private readonly rejectingCores = new Set<number>();
   private readonly stalls = new Map<number, number>();
@@ -60,8 +66,9 @@ export class Machine implements HostPort, CpuAvailability {
 
   constructor(
     readonly spec: MachineSpec,
-    opts: { seed?: number; startNs?: number } = {},
+    opts: { seed?: number; startNs?: number; virtualTimeLimitNs?: number } = {},
   ) {
+    this.timeLimitNs = opts.virtualTimeLimitNs ?? Number.POSITIVE_INFINITY;
     this.cost = { ...DEFAULT_COST_MODEL, ...spec.cost };
     this.clock = new VirtualClock(opts.startNs ?? 0);
     this.topology = buildTopology(spec);
@@ -204,14 +211,24 @@ export class Machine implements HostPort, CpuAvailability {
 
   msleep(ms: number): void {
     this.clock.now = msleepWakeTime(this.clock.now, ms, this.cost);
+    this.checkLimit();
   }
 
   udelay(us: number): void {
     this.clock.now += us * NS_PER_US;
+    this.checkLimit();
   }
 
   spin(ns: number): void {
     this.clock.now += ns;
+    this.checkLimit();
+  }
+
+  /** Every wait loop sleeps or spins, so checking here bounds every loop. */
+  private checkLimit(): void {
+    if (this.clock.now > this.timeLimitNs) {
+      throw new SimulationLimitError(`virtual time passed ${this.timeLimitNs / 1e9} s`);
+    }
   }
 
   // --- the microcode engine -------------------------------------------

@@ -35,6 +35,10 @@ export interface SimulateOptions {
   /** Virtual time of driver init and of the late load. Defaults: 1.5 s and 120 s after boot. */
   bootAtNs?: number;
   reloadAtNs?: number;
+  /** Stop a run whose virtual time passes this (default: one hour after the reload). */
+  virtualTimeLimitNs?: number;
+  /** Called with the machine after the run, for checks on hardware state (tests, campaigns). */
+  onFinish?: (ctx: { machine: Machine; image: Uint8Array | undefined }) => void;
 }
 
 export class SimulationInputError extends Error {
@@ -70,7 +74,11 @@ export function simulate(opts: SimulateOptions = {}): SimulationResult {
   const reloadAtNs = opts.reloadAtNs ?? 120 * NS_PER_S;
 
   const { firmware, imageSource } = resolveFirmware(opts.firmware, spec, seed, opts.syntheticImageBytes);
-  const machine = new Machine(spec, { seed, startNs: bootAtNs });
+  const machine = new Machine(spec, {
+    seed,
+    startNs: bootAtNs,
+    virtualTimeLimitNs: opts.virtualTimeLimitNs ?? reloadAtNs + 3600 * NS_PER_S,
+  });
   const recorder = opts.mmioTrace ? new MmioTraceRecorder() : undefined;
   machine.bus.recorder = recorder;
   const log = new KernelLog(machine);
@@ -109,6 +117,7 @@ export function simulate(opts: SimulateOptions = {}): SimulationResult {
   machine.runAt(Math.max(reloadAtNs, machine.now()));
   const load = core.reload();
 
+  opts.onFinish?.({ machine, image: driver.pendingImage()?.bytes });
   return buildResult({
     spec,
     machine,
