@@ -70,6 +70,24 @@ describe('staging fault matrix: errno, message, fallback', () => {
     });
   }
 
+  it('ignore-abort bites when the kernel re-stages a package (interleaved numbering): -EIO', () => {
+    const m = machine({
+      numbering: { packages: 'interleaved', smt: 'last' },
+      packageConfig: [{ faults: [{ kind: 'ignore-abort', atTransaction: 0 }] }],
+    });
+    const r = run(m, { img: image({ bytes: IMG_BYTES }) });
+    // CPU 0 stages package 0 fine, CPU 1 package 1; CPU 2's ABORT to package 0 is ignored.
+    expect(texts(r)).toContain('microcode: Error: staging failed (-5) for CPU2 at package 0.');
+    expect(r.staging.packages.map((p) => [p.cpu, p.errno])).toEqual([
+      [0, 0],
+      [1, 0],
+      [2, -5],
+    ]);
+    expect(r.devices[0]!.misuse.length).toBe(1);
+    // Under the distinct-package rule the package is staged once and the fault never matters.
+    expect(run(m, { img: image({ bytes: IMG_BYTES }), policy: { dedupe: 'distinct' } }).staging.ok).toBe(true);
+  });
+
   it('a mailbox nobody decodes: ioremap fails, -EADDRNOTAVAIL', () => {
     const r = run(machine({ packageConfig: [{ mailboxAbsent: true }] }));
     expect(texts(r)).toContain('microcode: Error: staging failed (-99) for CPU0 at package 0.');

@@ -156,7 +156,7 @@ export class MailboxDevice implements MmioDevice {
   private readonly plan: ChunkPlan;
   private readonly faultSchedule: FaultSchedule;
 
-  // Request port (the hot path touches only these four fields).
+  // Request port (the WRDATA hot path touches only acceptingData, reqLen and req).
   private readonly req = new Uint32Array(REQUEST_CAPACITY_DWORDS);
   private reqLen = 0;
   /** WRDATA goes straight into `req`: reset seen, no transaction outstanding, no error. */

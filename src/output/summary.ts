@@ -1,0 +1,182 @@
+import type { PackageStaging } from '../kernel/ops.js';
+import type { SimulationResult } from '../sim/result-types.js';
+import { bytes, grouped, hex, ms3 } from './format.js';
+
+export interface SummaryOptions {
+  /** ANSI colours (bold labels, green/red verdicts). Default false. */
+  color?: boolean;
+  /** Passes listed before the table is shortened (interleaved numbering can make hundreds). Default 16. */
+  maxPassRows?: number;
+}
+
+const LABEL_WIDTH = 12;
+
+/**
+ * The short human summary the CLI prints after the dmesg: what the machine
+ * was, what was staged where, how long CPUs were stopped, and the verdict.
+ */
+export function formatSummary(result: SimulationResult, opts: SummaryOptions = {}): string {
+  const c = palette(opts.color ?? false);
+  const lines: string[] = [];
+  const row = (label: string, text: string): void => {
+    lines.push(`${c.bold(label.padEnd(LABEL_WIDTH))}${text}`);
+  };
+  const m = result.machine;
+
+  row(
+    'machine',
+    `${m.name}: ${m.cpus} CPUs (${m.onlineCpus} online), ${m.packages} package${plural(m.packages)} x ${m.coresPerPackage} cores x ${m.threadsPerCore} thread${plural(m.threadsPerCore)}, sig ${hex(m.signature)}, staging ${m.stagingCapable ? 'capable' : 'not enumerated'}`,
+  );
+  const img = result.image;
+  row(
+    'image',
+    img
+      ? `${img.source}: revision ${hex(img.revision)}, ${grouped(img.totalSize)} bytes (${bytes(img.totalSize)})${img.date ? `, dated ${img.date}` : ''}`
+      : 'none (no update accepted)',
+  );
+
+  const st = result.staging;
+  if (!st.attempted) {
+    row('staging', `not attempted (${notStagedReason(result)})`);
+  } else {
+    const verdict = st.ok ? c.green('ok') : c.red(`FAILED ${st.errnoName} (${st.errno})`);
+    const where =
+      st.ok || st.failedCpu === null ? '' : ` on CPU${st.failedCpu} package ${st.failedPackage ?? '?'}`;
+    const fallback = st.ok ? '' : result.policy.staging === 'require' ? '; policy require: load aborted' : '; fell back to the ordinary late load';
+    row(
+      'staging',
+      `${verdict}${where}${st.reason && !st.ok ? ` [${st.reason}]` : ''}: ${st.packages.length} pass${st.packages.length === 1 ? '' : 'es'}, ${grouped(st.bytesSent)} bytes in ${grouped(st.chunks)} chunks, ${grouped(st.resends)} re-sends, ${ms3(st.durationNs)} ms${fallback}`,
+    );
+    if (st.packages.length > 0) lines.push(...passTable(st.packages, opts.maxPassRows ?? 16));
+    lines.push(...repeatedPackages(st.packages));
+  }
+
+  const sw = result.stopWindow;
+  const stopped = result.cpus.filter((cpu) => Number.isFinite(cpu.stoppedNs)).length;
+  row('stop window', sw ? `${ms3(sw.durationNs)} ms (${stopped} CPUs stopped)` : c.red('none (CPUs were never all released)'));
+  row('apply', applyRange(result));
+  row('reload', `${ms3(result.reload.durationNs)} ms from the write to its return`);
+  row(
+    'revision',
+    `${hex(result.revision.old)} -> ${hex(result.revision.new)}${result.revision.old === result.revision.new ? ' (unchanged)' : ''}`,
+  );
+  const k = result.counts;
+  row(
+    'cpus',
+    `updated ${k.updated}, siblings ${k.siblings}, failed ${k.failed}, timed out ${k.timedOut}, offline ${k.offline}`,
+  );
+  const good = result.outcome === 'updated' || result.outcome === 'no-change';
+  const rc = result.returnCode === 0 ? '0' : `${result.returnCode} (${result.returnCodeName})`;
+  row('outcome', `${good ? c.green(result.outcome) : c.red(result.outcome)}, reload returned ${rc}`);
+  if (result.panicMessage) row('panic', c.red(result.panicMessage));
+  row(
+    'taint',
+    result.tainted ? c.yellow(`TAINT_CPU_OUT_OF_SPEC${result.safe ? '' : ' (unsafe image)'}`) : 'none',
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+function notStagedReason(result: SimulationResult): string {
+  if (!result.machine.stagingCapable) return 'the CPU does not enumerate staging';
+  if (result.policy.staging === 'off') return 'policy staging=off';
+  if (!result.image) return 'no image to stage';
+  if (result.outcome === 'busy') return 'the load stopped before staging';
+  return 'staging disabled';
+}
+
+function passTable(passes: readonly PackageStaging[], maxRows: number): string[] {
+  const head = ['pass', 'pkg', 'cpu', 'mailbox', 'bytes', 'chunks', 're-sends', 'polls', 'time ms', 'errno'];
+  const right = [true, true, true, false, true, true, true, true, true, false];
+  const toRow = (p: PackageStaging, i: number): string[] => [
+    String(i + 1),
+    String(p.pkg),
+    String(p.cpu),
+    hex(p.mailboxPa),
+    grouped(p.bytesSent),
+    grouped(p.chunks),
+    grouped(p.resends),
+    grouped(p.polls),
+    ms3(p.endNs - p.startNs),
+    String(p.errno),
+  ];
+  const rows: (string[] | null)[] = [];
+  if (passes.length <= maxRows) {
+    passes.forEach((p, i) => rows.push(toRow(p, i)));
+  } else {
+    const tail = Math.min(2, maxRows - 1);
+    const headCount = Math.max(1, maxRows - tail);
+    for (let i = 0; i < headCount; i++) rows.push(toRow(passes[i]!, i));
+    rows.push(null);
+    for (let i = passes.length - tail; i < passes.length; i++) rows.push(toRow(passes[i]!, i));
+  }
+  const widths = head.map((h, col) =>
+    Math.max(h.length, ...rows.map((r) => (r ? r[col]!.length : 0))),
+  );
+  const fmt = (cells: string[]): string =>
+    `  ${cells.map((cell, col) => (right[col] ? cell.padStart(widths[col]!) : cell.padEnd(widths[col]!))).join('  ').trimEnd()}`;
+  const out = [fmt(head)];
+  const hidden = passes.length - (rows.length - 1);
+  for (const r of rows) out.push(r ? fmt(r) : `  ... ${hidden} more passes ...`);
+  return out;
+}
+
+/** Packages staged more than once (CPU numbering interleaved across packages). */
+function repeatedPackages(passes: readonly PackageStaging[]): string[] {
+  const byPkg = new Map<number, { n: number; bytes: number }>();
+  for (const p of passes) {
+    const t = byPkg.get(p.pkg) ?? { n: 0, bytes: 0 };
+    t.n++;
+    t.bytes += p.bytesSent;
+    byPkg.set(p.pkg, t);
+  }
+  const out: string[] = [];
+  for (const [pkg, t] of [...byPkg].sort((a, b) => a[0] - b[0])) {
+    if (t.n > 1) out.push(`  package ${pkg} staged ${t.n} times (${grouped(t.bytes)} bytes)`);
+  }
+  return out;
+}
+
+function applyRange(result: SimulationResult): string {
+  const primary: number[] = [];
+  const sibling: number[] = [];
+  for (const c of result.cpus) {
+    if (!Number.isFinite(c.applyStartNs) || !Number.isFinite(c.applyEndNs)) continue;
+    (c.primary ? primary : sibling).push(c.applyEndNs - c.applyStartNs);
+  }
+  if (primary.length + sibling.length === 0) return 'no CPU applied the update';
+  const range = (v: number[]): string => {
+    let lo = Number.POSITIVE_INFINITY;
+    let hi = Number.NEGATIVE_INFINITY;
+    for (const x of v) {
+      if (x < lo) lo = x;
+      if (x > hi) hi = x;
+    }
+    return lo === hi ? `${ms3(lo)} ms` : `${ms3(lo)} .. ${ms3(hi)} ms`;
+  };
+  const parts: string[] = [];
+  if (primary.length) parts.push(`primary threads ${range(primary)} (${primary.length})`);
+  if (sibling.length) parts.push(`siblings ${range(sibling)} (${sibling.length})`);
+  const staged = result.applies.filter((a) => a.staged).length;
+  const writes = result.applies.length;
+  if (writes) parts.push(`${writes} MSR 0x79 write${plural(writes)}, ${staged} used the staged copy`);
+  return parts.join('; ');
+}
+
+function plural(n: number): string {
+  return n === 1 ? '' : 's';
+}
+
+interface Palette {
+  bold(s: string): string;
+  green(s: string): string;
+  red(s: string): string;
+  yellow(s: string): string;
+}
+
+function palette(color: boolean): Palette {
+  const wrap =
+    (open: number, close: number) =>
+    (s: string): string =>
+      color ? `\u001b[${open}m${s}\u001b[${close}m` : s;
+  return { bold: wrap(1, 22), green: wrap(32, 39), red: wrap(31, 39), yellow: wrap(33, 39) };
+}
