@@ -7,6 +7,7 @@ import type { SimulationResult } from '../sim/result-types.js';
 import { SimulationInputError, simulate } from '../sim/simulate.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { type CliIo, type Command, UsageError } from './io.js';
+import { Progress } from './progress.js';
 import { resolveSimOptions, SIM_OPTIONS, SIM_OPTIONS_HELP, type SimValues } from './sim-options.js';
 
 const HELP = `usage: ucode-staging simulate [options]
@@ -44,7 +45,18 @@ export const simulateCommand: Command = async (argv, io) => {
     return 0;
   }
   const { options, imageNote } = resolveSimOptions(values as SimValues, io.env);
-  const result = runSimulation({ ...options, mmioTrace: values.mmiotrace !== undefined });
+  let progress: Progress | undefined;
+  const result = runSimulation({
+    ...options,
+    mmioTrace: values.mmiotrace !== undefined,
+    onStagingProgress: (done, planned) => {
+      if (planned < 8) return;
+      progress ??= new Progress(io, planned, 'staging');
+      progress.tick(`package passes`);
+      if (done === planned) progress.finish();
+    },
+  });
+  progress?.finish();
 
   const jsonToStdout = values.json === '-';
   if (!jsonToStdout) {

@@ -37,6 +37,8 @@ export interface SimulateOptions {
   reloadAtNs?: number;
   /** Stop a run whose virtual time passes this (default: one hour after the reload). */
   virtualTimeLimitNs?: number;
+  /** Progress of the staging step (the long part of runs that stage many times). */
+  onStagingProgress?: (passesDone: number, passesPlanned: number) => void;
   /** Called with the machine after the run, for checks on hardware state (tests, campaigns). */
   onFinish?: (ctx: { machine: Machine; image: Uint8Array | undefined }) => void;
 }
@@ -90,6 +92,7 @@ export function simulate(opts: SimulateOptions = {}): SimulationResult {
     tracer,
     policy,
     firmware,
+    ...(opts.onStagingProgress ? { onStagingProgress: opts.onStagingProgress } : {}),
     topology: {
       cpus: topo.cpus,
       isPrimary: (cpu) => topo.isPrimary[cpu] === 1,

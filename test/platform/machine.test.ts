@@ -27,7 +27,7 @@ describe('machine description', () => {
   it.each([
     [{ packages: 0 }, "machine field 'packages'"],
     [{ coresPerPackage: 100_000 }, "machine field 'coresPerPackage'"],
-    [{ threadsPerCore: 3 }, "machine field 'threadsPerCore'"],
+    [{ threadsPerCore: 3 } as unknown as Partial<MachineSpecInput>, "machine field 'threadsPerCore'"],
     [{ cost: { mmioWriteNs: -1 } }, "machine field 'cost.mmioWriteNs'"],
     [{ offlineCpus: [99] }, "machine field 'offlineCpus.0': CPU 99 does not exist (12 CPUs)"],
     [{ sockets: 2 } as Partial<MachineSpecInput>, 'sockets'],

@@ -32,6 +32,8 @@ export interface IntelDriverOptions {
   policy: Policy;
   topology: TopologyView;
   firmware: FirmwareSource;
+  /** Called after each package is staged (runs with many passes take a while). */
+  onStagingProgress?: (passesDone: number, passesPlanned: number) => void;
 }
 
 /** Linux's Intel microcode driver (intel.c) against the HostPort. */
@@ -159,6 +161,27 @@ export class IntelMicrocodeDriver implements MicrocodeOps {
     if (failed) this.releasePatch();
   }
 
+  /**
+   * The primary threads that will stage, in CPU order. The kernel compares each
+   * package with the previous primary's only, which assumes CPUs are numbered
+   * package by package; 'distinct' stages each package once whatever the order.
+   */
+  private stagingPasses(): { cpu: number; pkg: number }[] {
+    const { topology, policy } = this.o;
+    const passes: { cpu: number; pkg: number }[] = [];
+    const seen = new Set<number>();
+    let pkgId = -1;
+    for (let cpu = 0; cpu < topology.cpus; cpu++) {
+      if (!topology.isPrimary(cpu)) continue;
+      const pkg = topology.packageOf(cpu);
+      if (policy.dedupe === 'previous-package' ? pkg === pkgId : seen.has(pkg)) continue;
+      pkgId = pkg;
+      seen.add(pkg);
+      passes.push({ cpu, pkg });
+    }
+    return passes;
+  }
+
   /** stage_microcode(): one mailbox per package, one package after the other. */
   stageMicrocode(): StagingReport {
     const { port, log, policy, topology, tracer } = this.o;
@@ -177,15 +200,8 @@ export class IntelMicrocodeDriver implements MicrocodeOps {
       return finish();
     }
     const ctx = { port, log, tracer, policy, words: mc.words, ucodeLen: len };
-    const stagedPackages = new Set<number>();
-    let pkgId = -1;
-    for (let cpu = 0; cpu < topology.cpus; cpu++) {
-      if (!topology.isPrimary(cpu)) continue;
-      const pkg = topology.packageOf(cpu);
-      // The kernel compares with the previous primary only, which assumes CPUs are numbered package by package.
-      if (policy.dedupe === 'previous-package' ? pkg === pkgId : stagedPackages.has(pkg)) continue;
-      pkgId = pkg;
-      stagedPackages.add(pkg);
+    const passes = this.stagingPasses();
+    for (const { cpu, pkg } of passes) {
 
       let mmioPa: number;
       try {
@@ -222,6 +238,7 @@ export class IntelMicrocodeDriver implements MicrocodeOps {
         chunks: rec.chunks,
         resends: rec.resends,
       });
+      this.o.onStagingProgress?.(report.packages.length, passes.length);
       if (err) {
         log.prErr(`Error: staging failed (${err}) for CPU${cpu} at package ${pkg}.`);
         report.errno = err;
