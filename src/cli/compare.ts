@@ -75,7 +75,8 @@ export const compareCommand: Command = async (argv, io) => {
     for (const [k, val] of Object.entries(params)) applySweepValue(v, k as SweepKey, val);
     const resolved = resolveSimOptions(v, io.env);
     imageNote ||= resolved.imageNote;
-    const onPolicy = resolved.options.policy?.staging === 'off' ? 'auto' : (resolved.options.policy?.staging ?? 'auto');
+    const onPolicy =
+      resolved.options.policy?.staging === 'off' ? 'auto' : (resolved.options.policy?.staging ?? 'auto');
     const run = (staging: 'off' | 'auto' | 'require'): SimulationResult => {
       const opts: SimulateOptions = { ...resolved.options, policy: { ...resolved.options.policy, staging } };
       const r = runSimulation(opts);
@@ -92,11 +93,16 @@ export const compareCommand: Command = async (argv, io) => {
       off: offF,
       on: onF,
       stopWindowReductionPct:
-        offF.stopWindowNs && onF.stopWindowNs !== null ? round1((1 - onF.stopWindowNs / offF.stopWindowNs) * 100) : null,
+        offF.stopWindowNs && onF.stopWindowNs !== null
+          ? round1((1 - onF.stopWindowNs / offF.stopWindowNs) * 100)
+          : null,
     });
     if (points.length === 1 || reportResults.length < 8) {
       reportResults.push(off, on);
-      reportLabels.push(`${label(params) || ''} staging off`.trim(), `${label(params) || ''} staging ${onPolicy}`.trim());
+      reportLabels.push(
+        `${label(params) || ''} staging off`.trim(),
+        `${label(params) || ''} staging ${onPolicy}`.trim(),
+      );
     }
   }
   progress.finish();
@@ -104,7 +110,9 @@ export const compareCommand: Command = async (argv, io) => {
   if (values.json === '-') io.stdout(`${resultJson({ schema: 'ucode-staging/compare@1', points: rows })}\n`);
   else {
     const first = reportResults[1]!;
-    io.stdout(`ucode-staging compare: machine ${first.machine.name} (${first.machine.cpus} CPUs), image: ${imageNote}\n\n`);
+    io.stdout(
+      `ucode-staging compare: machine ${first.machine.name} (${first.machine.cpus} CPUs), image: ${imageNote}\n\n`,
+    );
     io.stdout(formatCompareTable(rows));
   }
   if (values.json !== undefined && values.json !== '-') {
@@ -112,7 +120,10 @@ export const compareCommand: Command = async (argv, io) => {
     io.stderr(`wrote ${values.json}\n`);
   }
   if (values.report !== undefined) {
-    writeFileAtomic(values.report, renderReport({ results: reportResults, labels: reportLabels, title: 'ucode-staging compare' }));
+    writeFileAtomic(
+      values.report,
+      renderReport({ results: reportResults, labels: reportLabels, title: 'ucode-staging compare' }),
+    );
     io.stderr(`wrote ${values.report}\n`);
   }
   return rows.every((r) => r.off.outcome === 'updated' && r.on.outcome === 'updated') ? 0 : 1;
@@ -123,7 +134,9 @@ function sweepPoints(sweeps: string[]): Record<string, string>[] {
   for (const s of sweeps) {
     const m = /^([a-z-]+)=(.+)$/.exec(s);
     if (!m || !(SWEEP_KEYS as readonly string[]).includes(m[1]!)) {
-      throw new UsageError(`bad --sweep '${s}': expected KEY=V1,V2,... with KEY one of ${SWEEP_KEYS.join(', ')}`);
+      throw new UsageError(
+        `bad --sweep '${s}': expected KEY=V1,V2,... with KEY one of ${SWEEP_KEYS.join(', ')}`,
+      );
     }
     const key = m[1]!;
     const sep = m[2]!.includes(';') ? ';' : key === 'profile' ? ';' : ',';
@@ -183,7 +196,16 @@ function round1(x: number): number {
 const ms = (ns: number | null): string => (ns === null || !Number.isFinite(ns) ? '-' : (ns / 1e6).toFixed(3));
 
 export function formatCompareTable(rows: ComparePoint[]): string {
-  const header = ['point', 'stop off ms', 'stop on ms', 'reduction', 'staging ms', 'reload off ms', 'reload on ms', 'outcome on'];
+  const header = [
+    'point',
+    'stop off ms',
+    'stop on ms',
+    'reduction',
+    'staging ms',
+    'reload off ms',
+    'reload on ms',
+    'outcome on',
+  ];
   const body = rows.map((r) => [
     r.label || 'default',
     ms(r.off.stopWindowNs),
@@ -196,6 +218,9 @@ export function formatCompareTable(rows: ComparePoint[]): string {
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
   const line = (cells: string[]): string =>
-    cells.map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+    cells
+      .map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return `${[line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n')}\n`;
 }

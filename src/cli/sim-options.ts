@@ -4,8 +4,8 @@ import { parse as parseYaml } from 'yaml';
 import { fmsFileName } from '../format/index.js';
 import type { FirmwareSource } from '../kernel/firmware.js';
 import type { PolicyInput } from '../kernel/policy.js';
-import { DEVICE_FAULT_KINDS, type DeviceFault, type DeviceProfile } from '../platform/mailbox/config.js';
 import type { MachineSpecInput } from '../platform/machine-spec.js';
+import { DEVICE_FAULT_KINDS, type DeviceFault, type DeviceProfile } from '../platform/mailbox/config.js';
 import { PRESETS } from '../platform/presets.js';
 import { resolveMachine, type SimulateOptions, SimulationInputError } from '../sim/simulate.js';
 import { UsageError } from './io.js';
@@ -60,7 +60,13 @@ kernel and policy:
       --cost KEY=VALUE      override a cost-model parameter (ns), repeatable
       --seed N              seed for every random choice (default 1)`;
 
-export type SimValues = { -readonly [K in keyof typeof SIM_OPTIONS]?: (typeof SIM_OPTIONS)[K] extends { multiple: true } ? string[] : (typeof SIM_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
+export type SimValues = {
+  -readonly [K in keyof typeof SIM_OPTIONS]?: (typeof SIM_OPTIONS)[K] extends { multiple: true }
+    ? string[]
+    : (typeof SIM_OPTIONS)[K]['type'] extends 'boolean'
+      ? boolean
+      : string;
+};
 
 export interface ResolvedSimOptions {
   options: SimulateOptions;
@@ -75,7 +81,8 @@ export function resolveSimOptions(v: SimValues, env: Record<string, string | und
   const policy: PolicyInput = {};
   if (v.staging !== undefined) policy.staging = oneOf('--staging', v.staging, ['auto', 'off', 'require']);
   if (v.budget !== undefined) policy.budget = oneOf('--budget', v.budget, ['2x', 'per-chunk']);
-  if (v['chunk-retries'] !== undefined) policy.chunkRetries = parseIntOption('--chunk-retries', v['chunk-retries'], 0, 1000);
+  if (v['chunk-retries'] !== undefined)
+    policy.chunkRetries = parseIntOption('--chunk-retries', v['chunk-retries'], 0, 1000);
   if (v.dedupe !== undefined) policy.dedupe = oneOf('--dedupe', v.dedupe, ['previous-package', 'distinct']);
   if (v.poll !== undefined) policy.poll = oneOf('--poll', v.poll, ['msleep', 'fine']);
   if (v['poll-us'] !== undefined) policy.pollUs = parseIntOption('--poll-us', v['poll-us'], 1, 1_000_000);
@@ -102,7 +109,9 @@ function loadMachine(arg: string | undefined): string | MachineSpecInput {
   if (arg === undefined) return 'gnr-2s';
   if (PRESETS[arg]) return arg;
   if (!/[./]/.test(arg)) {
-    throw new UsageError(`unknown machine preset '${arg}' (known: ${Object.keys(PRESETS).join(', ')}; or give a .json/.yaml file)`);
+    throw new UsageError(
+      `unknown machine preset '${arg}' (known: ${Object.keys(PRESETS).join(', ')}; or give a .json/.yaml file)`,
+    );
   }
   let text: string;
   try {
@@ -114,7 +123,9 @@ function loadMachine(arg: string | undefined): string | MachineSpecInput {
   try {
     data = ['.yaml', '.yml'].includes(extname(arg).toLowerCase()) ? parseYaml(text) : JSON.parse(text);
   } catch (err) {
-    throw new UsageError(`machine file '${arg}' is not valid ${extname(arg) === '.json' ? 'JSON' : 'JSON/YAML'}: ${(err as Error).message.split('\n')[0]}`);
+    throw new UsageError(
+      `machine file '${arg}' is not valid ${extname(arg) === '.json' ? 'JSON' : 'JSON/YAML'}: ${(err as Error).message.split('\n')[0]}`,
+    );
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new UsageError(`machine file '${arg}' must hold an object`);
@@ -122,15 +133,25 @@ function loadMachine(arg: string | undefined): string | MachineSpecInput {
   const { extends: base, ...rest } = data as Record<string, unknown>;
   if (base === undefined) return rest as MachineSpecInput;
   if (typeof base !== 'string' || !PRESETS[base]) {
-    throw new UsageError(`machine file '${arg}': "extends" must name a preset (${Object.keys(PRESETS).join(', ')})`);
+    throw new UsageError(
+      `machine file '${arg}': "extends" must name a preset (${Object.keys(PRESETS).join(', ')})`,
+    );
   }
   return { ...PRESETS[base], ...rest } as MachineSpecInput;
 }
 
 function applyPackageOptions(machine: string | MachineSpecInput, v: SimValues): string | MachineSpecInput {
-  const needs = v.profile?.length || v.fault?.length || v.offline || v['cpu-fault']?.length || v.hz || v.kernel || v.cost?.length;
+  const needs =
+    v.profile?.length ||
+    v.fault?.length ||
+    v.offline ||
+    v['cpu-fault']?.length ||
+    v.hz ||
+    v.kernel ||
+    v.cost?.length;
   if (!needs) return machine;
-  const base: MachineSpecInput = typeof machine === 'string' ? structuredClone(checkPreset(machine)) : structuredClone(machine);
+  const base: MachineSpecInput =
+    typeof machine === 'string' ? structuredClone(checkPreset(machine)) : structuredClone(machine);
   const packages = base.packages;
   const configs = Array.from({ length: packages }, (_, p) => ({ ...(base.packageConfig?.[p] ?? {}) }));
   const targets = (pkg: number | undefined): number[] => {
@@ -202,7 +223,9 @@ export function parseProfile(text: string): DeviceProfile {
 export function parseFault(text: string): DeviceFault {
   const m = /^([a-z-]+)(?:@(\d+)|%([0-9.]+))?$/.exec(text);
   if (!m || !(DEVICE_FAULT_KINDS as readonly string[]).includes(m[1]!)) {
-    throw new UsageError(`bad --fault '${text}': expected KIND[@TRANSACTION|%PROBABILITY], KIND one of ${DEVICE_FAULT_KINDS.join(', ')}`);
+    throw new UsageError(
+      `bad --fault '${text}': expected KIND[@TRANSACTION|%PROBABILITY], KIND one of ${DEVICE_FAULT_KINDS.join(', ')}`,
+    );
   }
   const fault: DeviceFault = { kind: m[1] as DeviceFault['kind'] };
   if (m[2] !== undefined) fault.atTransaction = Number(m[2]);
@@ -216,7 +239,10 @@ export function parseFault(text: string): DeviceFault {
 
 function parseCpuFault(text: string): NonNullable<MachineSpecInput['cpuFaults']>[number] {
   const m = /^(\d+)=(never-arrives|late-arrival|apply-rejected)(?::(\d+))?$/.exec(text);
-  if (!m) throw new UsageError(`bad --cpu-fault '${text}': expected CPU=never-arrives|late-arrival:NS|apply-rejected`);
+  if (!m)
+    throw new UsageError(
+      `bad --cpu-fault '${text}': expected CPU=never-arrives|late-arrival:NS|apply-rejected`,
+    );
   const f: NonNullable<MachineSpecInput['cpuFaults']>[number] = {
     cpu: Number(m[1]),
     kind: m[2] as 'never-arrives' | 'late-arrival' | 'apply-rejected',
@@ -253,7 +279,8 @@ function num(flag: string, kv: Map<string, string>, key: string, dflt: number): 
   const raw = kv.get(key);
   if (raw === undefined) return dflt;
   const v = Number(raw);
-  if (!Number.isFinite(v) || v < 0) throw new UsageError(`${flag}: ${key} must be a non-negative number, got '${raw}'`);
+  if (!Number.isFinite(v) || v < 0)
+    throw new UsageError(`${flag}: ${key} must be a non-negative number, got '${raw}'`);
   return v;
 }
 
@@ -269,12 +296,14 @@ export function parseSize(flag: string, text: string): number {
   if (!m) throw new UsageError(`${flag} expects a size like 1670144, 512K or 1.6M, got '${text}'`);
   const mult = m[2]!.toLowerCase() === 'k' ? 1024 : m[2]!.toLowerCase() === 'm' ? 1024 * 1024 : 1;
   const v = Math.round(Number(m[1]) * mult);
-  if (v < 52 || v > 256 * 1024 * 1024) throw new UsageError(`${flag} must be within 52 bytes..256M, got ${text}`);
+  if (v < 52 || v > 256 * 1024 * 1024)
+    throw new UsageError(`${flag} must be within 52 bytes..256M, got ${text}`);
   return v;
 }
 
 function oneOf<const T extends string>(flag: string, value: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`${flag} must be one of ${allowed.join(', ')}, got '${value}'`);
+  if (!(allowed as readonly string[]).includes(value))
+    throw new UsageError(`${flag} must be one of ${allowed.join(', ')}, got '${value}'`);
   return value as T;
 }
 
@@ -298,7 +327,8 @@ function resolveImage(
 ): { firmware: FirmwareSource | Uint8Array | undefined; note: string } {
   const fileName = fmsFileName(spec.signature);
   if (v.synthetic || v['image-size'] !== undefined) {
-    if (v.firmware !== undefined) throw new UsageError('--synthetic/--image-size and --firmware exclude each other');
+    if (v.firmware !== undefined)
+      throw new UsageError('--synthetic/--image-size and --firmware exclude each other');
     return { firmware: undefined, note: 'synthetic' };
   }
   if (v.firmware !== undefined) {
@@ -318,6 +348,7 @@ function resolveImage(
     }
   }
   const dir = env.UCODE_STAGING_FIRMWARE_DIR ?? DEFAULT_FIRMWARE_DIR;
-  if (existsSync(join(dir, fileName))) return { firmware: new FolderFirmware(dir), note: join(dir, fileName) };
+  if (existsSync(join(dir, fileName)))
+    return { firmware: new FolderFirmware(dir), note: join(dir, fileName) };
   return { firmware: undefined, note: `synthetic (no ${join(dir, fileName)})` };
 }

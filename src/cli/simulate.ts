@@ -60,7 +60,9 @@ export const simulateCommand: Command = async (argv, io) => {
 
   const jsonToStdout = values.json === '-';
   if (!jsonToStdout) {
-    io.stdout(`ucode-staging: machine ${result.machine.name} (${result.machine.cpus} CPUs), image: ${imageNote}\n\n`);
+    io.stdout(
+      `ucode-staging: machine ${result.machine.name} (${result.machine.cpus} CPUs), image: ${imageNote}\n\n`,
+    );
     if (!values.quiet) io.stdout(`${result.dmesg}\n`);
     io.stdout(formatSummary(result));
   }
@@ -80,7 +82,12 @@ export function runSimulation(options: Parameters<typeof simulate>[0]): Simulati
 function writeOutputs(
   io: CliIo,
   result: SimulationResult,
-  values: { json?: string | undefined; trace?: string | undefined; mmiotrace?: string | undefined; report?: string | undefined },
+  values: {
+    json?: string | undefined;
+    trace?: string | undefined;
+    mmiotrace?: string | undefined;
+    report?: string | undefined;
+  },
 ): void {
   if (values.json === '-') io.stdout(`${resultJson(result)}\n`);
   else if (values.json !== undefined) writeFileAtomic(values.json, `${resultJson(result)}\n`);
@@ -88,7 +95,8 @@ function writeOutputs(
   if (values.mmiotrace !== undefined) writeFileAtomic(values.mmiotrace, mmiotraceLines(result));
   if (values.report !== undefined) writeFileAtomic(values.report, renderReport({ results: [result] }));
   for (const [flag, path] of Object.entries(values)) {
-    if (['json', 'trace', 'mmiotrace', 'report'].includes(flag) && path && path !== '-') io.stderr(`wrote ${path}\n`);
+    if (['json', 'trace', 'mmiotrace', 'report'].includes(flag) && path && path !== '-')
+      io.stderr(`wrote ${path}\n`);
   }
 }
 

@@ -171,7 +171,7 @@ export class MicrocodeCore {
     offline: number[],
     done: (o: LoadOutcome, rc: number) => LateLoadReport,
   ): LateLoadReport {
-    const { port, ops, log, policy, tracer, topology } = this.o;
+    const { port, ops, log, policy } = this.o;
     report.safe = isSafe;
     if (!isSafe) {
       log.prErr('Late microcode loading without minimal revision check.');
@@ -182,7 +182,9 @@ export class MicrocodeCore {
     if (ops.useStaging) report.staging = ops.stageMicrocode();
     if (policy.staging === 'require' && !report.staging?.ok) {
       const err = report.staging?.errno || -EOPNOTSUPP;
-      log.prErr(`Staging required but ${report.staging ? `failed (${err})` : 'not available'}: late load aborted.`);
+      log.prErr(
+        `Staging required but ${report.staging ? `failed (${err})` : 'not available'}: late load aborted.`,
+      );
       ops.finalizeLateLoad(true);
       return done('aborted', err);
     }
@@ -235,8 +237,6 @@ export class MicrocodeCore {
     }
     report.newRevision = ops.bootRevision;
     log.prInfo(`revision: ${hex(report.oldRevision)} -> ${hex(report.newRevision)}`);
-    void topology;
-    void tracer;
     const rc = c.updated + c.siblings === onlineCount ? 0 : -EIO;
     return done(rc === 0 ? 'updated' : 'partial', rc);
   }
@@ -275,18 +275,27 @@ export class MicrocodeCore {
         cpu0.arrivedNs = kickStart + steps * US;
       } else {
         cpu0Proceeds = false;
-        for (const cpu of offline) if (!Number.isFinite(cpus[cpu]!.arrivedNs)) cpus[cpu]!.arrivedNs = Number.NaN;
+        for (const cpu of offline)
+          if (!Number.isFinite(cpus[cpu]!.arrivedNs)) cpus[cpu]!.arrivedNs = Number.NaN;
       }
-      tracer.span('offline_kick', 'kick offline siblings', 0, kickStart, cpu0Proceeds ? cpu0.arrivedNs : kickStart + OFFLINE_KICK_STEPS * US, {
-        offline: offline.length,
-        proceeded: cpu0Proceeds,
-      });
+      tracer.span(
+        'offline_kick',
+        'kick offline siblings',
+        0,
+        kickStart,
+        cpu0Proceeds ? cpu0.arrivedNs : kickStart + OFFLINE_KICK_STEPS * US,
+        {
+          offline: offline.length,
+          proceeded: cpu0Proceeds,
+        },
+      );
     }
 
     // wait_for_cpus(): everyone waits for the last arrival, for at most 1 s.
     // A CPU that gives up re-increments the counter, so then nobody sees zero.
     const counted = onlineCpus.filter((t) => t.cpu !== 0 || cpu0Proceeds);
-    const lastArrival = counted.length === onlineCpus.length ? maxOf(counted, (t) => t.arrivedNs) : Number.POSITIVE_INFINITY;
+    const lastArrival =
+      counted.length === onlineCpus.length ? maxOf(counted, (t) => t.arrivedNs) : Number.POSITIVE_INFINITY;
     const timedOut = counted.some((t) => !(lastArrival - t.arrivedNs < RENDEZVOUS_STEPS * US));
     const arrivedInTime = (t: CpuTimeline): boolean => Number.isFinite(t.arrivedNs);
 
@@ -316,13 +325,17 @@ export class MicrocodeCore {
         t.applyStartNs = t.releasedNs;
         t.result = ops.applyMicrocode(t.cpu);
         t.applyEndNs = t.doneNs = port.now();
-        tracer.span('apply', `apply (${t.result})`, t.cpu, t.applyStartNs, t.applyEndNs, { result: t.result });
+        tracer.span('apply', `apply (${t.result})`, t.cpu, t.applyStartNs, t.applyEndNs, {
+          result: t.result,
+        });
         sctrlApply.set(t.cpu, t.result === 'updated' || t.result === 'ok');
       }
       // Siblings wait (1 s at most) for their primary's verdict, then apply or copy it.
       let panicAt = Number.POSITIVE_INFINITY;
       let panicCpu = -1;
-      const secondaries = counted.filter((t) => t.ctrlCpu !== t.cpu).sort((a, b) => a.releasedNs - b.releasedNs);
+      const secondaries = counted
+        .filter((t) => t.ctrlCpu !== t.cpu)
+        .sort((a, b) => a.releasedNs - b.releasedNs);
       for (const t of secondaries) {
         const primary = cpus[t.ctrlCpu]!;
         const steps = Math.ceil(Math.max(0, primary.doneNs - t.releasedNs) / US);
@@ -340,7 +353,9 @@ export class MicrocodeCore {
         t.applyStartNs = start;
         t.result = sctrlApply.get(t.ctrlCpu) ? ops.applyMicrocode(t.cpu) : primary.result;
         t.applyEndNs = t.doneNs = port.now();
-        tracer.span('apply', `apply (${t.result})`, t.cpu, t.applyStartNs, t.applyEndNs, { result: t.result });
+        tracer.span('apply', `apply (${t.result})`, t.cpu, t.applyStartNs, t.applyEndNs, {
+          result: t.result,
+        });
       }
       if (panicCpu >= 0) {
         port.runAt(panicAt);

@@ -3,7 +3,15 @@
  * like Linux's struct microcode_ops (internal.h) with the staging extension.
  * The core knows nothing else about Intel.
  */
-export type UcodeState = 'ok' | 'new' | 'new-safe' | 'updated' | 'not-found' | 'error' | 'timeout' | 'offline';
+export type UcodeState =
+  | 'ok'
+  | 'new'
+  | 'new-safe'
+  | 'updated'
+  | 'not-found'
+  | 'error'
+  | 'timeout'
+  | 'offline';
 
 export interface CpuSignature {
   signature: number;
@@ -53,7 +61,6 @@ export interface PackageStaging {
   endNs: number;
 }
 
-
 /** What the staging step did, for the result and for the `require` policy. */
 export interface StagingReport {
   attempted: boolean;
@@ -67,4 +74,3 @@ export interface StagingReport {
   startNs: number;
   endNs: number;
 }
-

@@ -59,7 +59,10 @@ export function toChromeTrace(result: SimulationResult): ChromeTraceFile {
 
   meta.push(processName(HOST_PID, 'host'), processSort(HOST_PID, 0));
   meta.push(threadName(HOST_PID, HOST_RELOAD_TID, 'reload'), threadSort(HOST_PID, HOST_RELOAD_TID, 0));
-  meta.push(threadName(HOST_PID, HOST_STOP_WINDOW_TID, 'stop window'), threadSort(HOST_PID, HOST_STOP_WINDOW_TID, 1));
+  meta.push(
+    threadName(HOST_PID, HOST_STOP_WINDOW_TID, 'stop window'),
+    threadSort(HOST_PID, HOST_STOP_WINDOW_TID, 1),
+  );
   for (let pkg = 0; pkg < result.machine.packages; pkg++) {
     meta.push(processName(packagePid(pkg), `package ${pkg}`), processSort(packagePid(pkg), pkg + 1));
   }
@@ -142,7 +145,11 @@ export function chromeTraceJson(result: SimulationResult): string {
   return JSON.stringify(toChromeTrace(result));
 }
 
-function spanEvent(span: TraceSpan, lastNs: number, packageOf: (cpu: number) => number): ChromeTraceEvent | null {
+function spanEvent(
+  span: TraceSpan,
+  lastNs: number,
+  packageOf: (cpu: number) => number,
+): ChromeTraceEvent | null {
   const unfinished = !Number.isFinite(span.endNs);
   const endNs = unfinished ? Math.max(lastNs, span.startNs) : span.endNs;
   const args: Record<string, string | number | boolean> = { cpu: span.cpu, ...span.args };
@@ -238,7 +245,8 @@ export function validateChromeTrace(obj: unknown): string[] {
           break;
         }
         if (ev.name.endsWith('_name')) {
-          if (typeof args?.name !== 'string' || args.name === '') problems.push(`${at}: ${ev.name} needs args.name`);
+          if (typeof args?.name !== 'string' || args.name === '')
+            problems.push(`${at}: ${ev.name} needs args.name`);
           else if (ev.name === 'process_name') namedProcesses.add(pid);
           else namedThreads.add(thread);
         } else if (!Number.isInteger(args?.sort_index)) {

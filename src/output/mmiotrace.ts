@@ -91,7 +91,10 @@ export function* mmiotraceLines(result: SimulationResult): Generator<string, voi
  * The same lines grouped into blocks of about `linesPerChunk` lines: far fewer
  * writes for the CLI than one per line.
  */
-export function* mmiotraceChunks(result: SimulationResult, linesPerChunk = 8192): Generator<string, void, undefined> {
+export function* mmiotraceChunks(
+  result: SimulationResult,
+  linesPerChunk = 8192,
+): Generator<string, void, undefined> {
   let block: string[] = [];
   for (const line of mmiotraceLines(result)) {
     block.push(line);
@@ -174,13 +177,25 @@ export function parseMmiotrace(text: string): MmioTraceEntry[] {
         const mapId = parseDec(f[2]!, lineNo);
         const pa = parseHex(f[3]!, lineNo);
         mapped.set(mapId, pa);
-        out.push({ kind: 'MAP', timeNs: parseTime(f[1]!, lineNo), mapId, pa, value: parseHex(f[5]!, lineNo) });
+        out.push({
+          kind: 'MAP',
+          timeNs: parseTime(f[1]!, lineNo),
+          mapId,
+          pa,
+          value: parseHex(f[5]!, lineNo),
+        });
         break;
       }
       case 'UNMAP': {
         if (f.length !== 5) throw new MmiotraceParseError(lineNo, `UNMAP needs 5 fields, got ${f.length}`);
         const mapId = parseDec(f[2]!, lineNo);
-        out.push({ kind: 'UNMAP', timeNs: parseTime(f[1]!, lineNo), mapId, pa: mapped.get(mapId) ?? 0, value: 0 });
+        out.push({
+          kind: 'UNMAP',
+          timeNs: parseTime(f[1]!, lineNo),
+          mapId,
+          pa: mapped.get(mapId) ?? 0,
+          value: 0,
+        });
         break;
       }
       case 'VERSION':
@@ -347,7 +362,7 @@ export function mailboxTransactions(entries: Iterable<MmioTraceEntry>): MailboxT
       if (reg === REG_STATUS) {
         t.polls++;
         t.status = e.value;
-        t.ready = ((e.value & STATUS_READY) >>> 0) === STATUS_READY;
+        t.ready = (e.value & STATUS_READY) >>> 0 === STATUS_READY;
         t.error = (e.value & STATUS_ERROR) !== 0;
       } else if (reg === REG_RDDATA) {
         t.response.push(e.value);

@@ -314,7 +314,8 @@ export function reportClient(dataElementId: string): void {
         if (type === 0) label = 'host';
         else if (type === 1)
           label = `${expanded[id] ? '\u25BE' : '\u25B8'} package ${id} (${cpusOf[id]!.length} CPUs)`;
-        else label = `    CPU ${id}${td.cpuOnline[id] ? '' : ' (offline)'}${td.cpuPrimary[id] ? '' : ' \u00B7'}`;
+        else
+          label = `    CPU ${id}${td.cpuOnline[id] ? '' : ' (offline)'}${td.cpuPrimary[id] ? '' : ' \u00B7'}`;
         ctx.fillText(label, 6, y + ROW_H / 2, GUTTER - 10);
 
         ctx.save();

@@ -42,7 +42,11 @@ export function formatSummary(result: SimulationResult, opts: SummaryOptions = {
     const verdict = st.ok ? c.green('ok') : c.red(`FAILED ${st.errnoName} (${st.errno})`);
     const where =
       st.ok || st.failedCpu === null ? '' : ` on CPU${st.failedCpu} package ${st.failedPackage ?? '?'}`;
-    const fallback = st.ok ? '' : result.policy.staging === 'require' ? '; policy require: load aborted' : '; fell back to the ordinary late load';
+    const fallback = st.ok
+      ? ''
+      : result.policy.staging === 'require'
+        ? '; policy require: load aborted'
+        : '; fell back to the ordinary late load';
     row(
       'staging',
       `${verdict}${where}${st.reason && !st.ok ? ` [${st.reason}]` : ''}: ${st.packages.length} pass${st.packages.length === 1 ? '' : 'es'}, ${grouped(st.bytesSent)} bytes in ${grouped(st.chunks)} chunks, ${grouped(st.resends)} re-sends, ${ms3(st.durationNs)} ms${fallback}`,
@@ -53,7 +57,10 @@ export function formatSummary(result: SimulationResult, opts: SummaryOptions = {
 
   const sw = result.stopWindow;
   const stopped = result.cpus.filter((cpu) => Number.isFinite(cpu.stoppedNs)).length;
-  row('stop window', sw ? `${ms3(sw.durationNs)} ms (${stopped} CPUs stopped)` : c.red('none (CPUs were never all released)'));
+  row(
+    'stop window',
+    sw ? `${ms3(sw.durationNs)} ms (${stopped} CPUs stopped)` : c.red('none (CPUs were never all released)'),
+  );
   row('apply', applyRange(result));
   row('reload', `${ms3(result.reload.durationNs)} ms from the write to its return`);
   row(
@@ -101,7 +108,7 @@ function passTable(passes: readonly PackageStaging[], maxRows: number): string[]
   ];
   const rows: (string[] | null)[] = [];
   if (passes.length <= maxRows) {
-    passes.forEach((p, i) => rows.push(toRow(p, i)));
+    for (const [i, p] of passes.entries()) rows.push(toRow(p, i));
   } else {
     const tail = Math.min(2, maxRows - 1);
     const headCount = Math.max(1, maxRows - tail);
@@ -109,11 +116,12 @@ function passTable(passes: readonly PackageStaging[], maxRows: number): string[]
     rows.push(null);
     for (let i = passes.length - tail; i < passes.length; i++) rows.push(toRow(passes[i]!, i));
   }
-  const widths = head.map((h, col) =>
-    Math.max(h.length, ...rows.map((r) => (r ? r[col]!.length : 0))),
-  );
+  const widths = head.map((h, col) => Math.max(h.length, ...rows.map((r) => (r ? r[col]!.length : 0))));
   const fmt = (cells: string[]): string =>
-    `  ${cells.map((cell, col) => (right[col] ? cell.padStart(widths[col]!) : cell.padEnd(widths[col]!))).join('  ').trimEnd()}`;
+    `  ${cells
+      .map((cell, col) => (right[col] ? cell.padStart(widths[col]!) : cell.padEnd(widths[col]!)))
+      .join('  ')
+      .trimEnd()}`;
   const out = [fmt(head)];
   const hidden = passes.length - (rows.length - 1);
   for (const r of rows) out.push(r ? fmt(r) : `  ... ${hidden} more passes ...`);

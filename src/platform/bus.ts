@@ -77,7 +77,8 @@ export class MmioBus {
 
   iounmap(va: number): void {
     const slot = va >>> PAGE_SHIFT;
-    if (this.slotDevice[slot] === undefined) throw new BusFault(`iounmap of unmapped address 0x${va.toString(16)}`);
+    if (this.slotDevice[slot] === undefined)
+      throw new BusFault(`iounmap of unmapped address 0x${va.toString(16)}`);
     this.recorder?.record(MMIO_UNMAP, this.clock.now, this.slotPhys[slot]!, 0, slot);
     this.slotDevice[slot] = undefined;
   }
@@ -89,7 +90,8 @@ export class MmioBus {
     if (device === undefined || off >= this.slotLimit[slot]!) throw this.fault('read', va);
     this.clock.now += this.readNs;
     const value = device.read32(this.slotDeviceOffset[slot]! + off) >>> 0;
-    if (this.recorder !== undefined) this.recorder.record(MMIO_READ, this.clock.now, this.slotPhys[slot]! + off, value, slot);
+    if (this.recorder !== undefined)
+      this.recorder.record(MMIO_READ, this.clock.now, this.slotPhys[slot]! + off, value, slot);
     return value;
   }
 
@@ -99,7 +101,8 @@ export class MmioBus {
     const off = va & PAGE_MASK;
     if (device === undefined || off >= this.slotLimit[slot]!) throw this.fault('write', va);
     this.clock.now += this.writeNs;
-    if (this.recorder !== undefined) this.recorder.record(MMIO_WRITE, this.clock.now, this.slotPhys[slot]! + off, value >>> 0, slot);
+    if (this.recorder !== undefined)
+      this.recorder.record(MMIO_WRITE, this.clock.now, this.slotPhys[slot]! + off, value >>> 0, slot);
     device.write32(this.slotDeviceOffset[slot]! + off, value >>> 0);
   }
 

@@ -81,8 +81,16 @@ export const MachineSpecSchema = z
     /** Mailbox physical address of package p is base + p * stride. */
     mailbox: z
       .object({
-        base: z.number().int().min(0x1000).max(2 ** 52),
-        stride: z.number().int().min(16).max(2 ** 40),
+        base: z
+          .number()
+          .int()
+          .min(0x1000)
+          .max(2 ** 52),
+        stride: z
+          .number()
+          .int()
+          .min(16)
+          .max(2 ** 40),
       })
       .strict()
       .default({ base: 0xfed2_0000, stride: 0x1000 }),
@@ -112,13 +120,27 @@ export const MachineSpecSchema = z
       });
     }
     for (const [i, cpu] of m.offlineCpus.entries()) {
-      if (cpu >= cpus) ctx.addIssue({ code: 'custom', path: ['offlineCpus', i], message: `CPU ${cpu} does not exist (${cpus} CPUs)` });
+      if (cpu >= cpus)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['offlineCpus', i],
+          message: `CPU ${cpu} does not exist (${cpus} CPUs)`,
+        });
     }
     for (const [i, f] of m.cpuFaults.entries()) {
-      if (f.cpu >= cpus) ctx.addIssue({ code: 'custom', path: ['cpuFaults', i, 'cpu'], message: `CPU ${f.cpu} does not exist (${cpus} CPUs)` });
+      if (f.cpu >= cpus)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['cpuFaults', i, 'cpu'],
+          message: `CPU ${f.cpu} does not exist (${cpus} CPUs)`,
+        });
     }
     if (m.packageConfig.length > m.packages) {
-      ctx.addIssue({ code: 'custom', path: ['packageConfig'], message: `${m.packageConfig.length} entries for ${m.packages} packages` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['packageConfig'],
+        message: `${m.packageConfig.length} entries for ${m.packages} packages`,
+      });
     }
     if (m.staging.mcuStaging && !m.staging.archCapMcuEnum) {
       // Allowed (a firmware quirk worth simulating), but the driver will not see the bit.

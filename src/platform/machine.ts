@@ -4,8 +4,8 @@ import { applyCostNs, type CostModel, DEFAULT_COST_MODEL, msleepWakeTime } from 
 import { Rng } from '../util/rng.js';
 import { MmioBus } from './bus.js';
 import { type CpuAvailability, type HostPort, MsrFault } from './host-port.js';
-import { MailboxDevice } from './mailbox/device.js';
 import { type MachineSpec, type PackageConfig, PackageConfigSchema } from './machine-spec.js';
+import { MailboxDevice } from './mailbox/device.js';
 import { PhysicalMemory } from './memory.js';
 import { buildTopology, type Topology } from './topology.js';
 
@@ -255,21 +255,30 @@ export class Machine implements HostPort, CpuAvailability {
     };
     if (!image) {
       this.clock.now += this.cost.revisionReadNs;
-      return reject('image extends past its buffer');
+      reject('image extends past its buffer');
+      return;
     }
     const verdict = this.checkImage(image);
     if (verdict === 'corrupt') {
       this.clock.now += applyCostNs(this.cost, total, false);
-      return reject('image failed authentication');
+      reject('image failed authentication');
+      return;
     }
     if (verdict === 'other-cpu') {
       this.clock.now += this.cost.revisionReadNs;
-      return reject('signature or platform does not match');
+      reject('signature or platform does not match');
+      return;
     }
     const staged = this.stagedCopyMatches(this.topology.packageOf[cpu]!, image);
     this.clock.now += applyCostNs(this.cost, total, staged);
-    if (this.rejectingCores.has(core)) return reject('core rejected the update (injected)', staged);
-    if (header.revision <= this.coreRevision[core]!) return reject('revision not newer', staged);
+    if (this.rejectingCores.has(core)) {
+      reject('core rejected the update (injected)', staged);
+      return;
+    }
+    if (header.revision <= this.coreRevision[core]!) {
+      reject('revision not newer', staged);
+      return;
+    }
     this.coreRevision[core] = header.revision;
     this.recordApply(cpu, core, startNs, header.revision, 'updated', staged);
   }
@@ -278,7 +287,10 @@ export class Machine implements HostPort, CpuAvailability {
    * Every core checks the image it is given; the bytes of a placed buffer never
    * change, so the verdict is computed once per image location, not per core.
    */
-  private readonly imageVerdicts = new WeakMap<ArrayBufferLike, Map<string, 'ok' | 'corrupt' | 'other-cpu'>>();
+  private readonly imageVerdicts = new WeakMap<
+    ArrayBufferLike,
+    Map<string, 'ok' | 'corrupt' | 'other-cpu'>
+  >();
 
   private checkImage(image: Uint8Array): 'ok' | 'corrupt' | 'other-cpu' {
     let byBuffer = this.imageVerdicts.get(image.buffer);
@@ -291,7 +303,10 @@ export class Machine implements HostPort, CpuAvailability {
     if (verdict === undefined) {
       try {
         const blob = checkBlob(image, 0, 0);
-        verdict = signatureMatches(blob, { signature: this.spec.signature, platformFlags: this.cpuPlatformFlags })
+        verdict = signatureMatches(blob, {
+          signature: this.spec.signature,
+          platformFlags: this.cpuPlatformFlags,
+        })
           ? 'ok'
           : 'other-cpu';
       } catch {
@@ -302,7 +317,10 @@ export class Machine implements HostPort, CpuAvailability {
     return verdict;
   }
 
-  private readonly stagedMatchCache = new Map<number, { staged: Uint8Array; buffer: ArrayBufferLike; key: string; same: boolean }>();
+  private readonly stagedMatchCache = new Map<
+    number,
+    { staged: Uint8Array; buffer: ArrayBufferLike; key: string; same: boolean }
+  >();
 
   /** Rules (a)-(c): only a completed stage of exactly this image makes the load cheap. */
   private stagedCopyMatches(pkg: number, image: Uint8Array): boolean {
@@ -311,7 +329,8 @@ export class Machine implements HostPort, CpuAvailability {
     if (!device || !staged || device.inProgress()) return false;
     const cached = this.stagedMatchCache.get(pkg);
     const key = `${image.byteOffset}:${image.length}`;
-    if (cached && cached.staged === staged && cached.buffer === image.buffer && cached.key === key) return cached.same;
+    if (cached && cached.staged === staged && cached.buffer === image.buffer && cached.key === key)
+      return cached.same;
     const same = bytesEqual(staged, image);
     this.stagedMatchCache.set(pkg, { staged, buffer: image.buffer, key, same });
     return same;

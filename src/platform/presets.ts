@@ -10,7 +10,8 @@ import type { MachineSpecInput } from './machine-spec.js';
 export const PRESETS: Readonly<Record<string, MachineSpecInput>> = {
   'gnr-2s': {
     name: 'gnr-2s',
-    description: '2-socket Granite Rapids-class server (Xeon 6980P-like: 128 cores x 2 threads per socket, 512 CPUs)',
+    description:
+      '2-socket Granite Rapids-class server (Xeon 6980P-like: 128 cores x 2 threads per socket, 512 CPUs)',
     packages: 2,
     coresPerPackage: 128,
     threadsPerCore: 2,
@@ -32,7 +33,8 @@ export const PRESETS: Readonly<Record<string, MachineSpecInput>> = {
   },
   'spr-2s': {
     name: 'spr-2s',
-    description: '2-socket Sapphire Rapids-class server (Xeon 8480+-like: 56 cores x 2 threads, 224 CPUs); no staging',
+    description:
+      '2-socket Sapphire Rapids-class server (Xeon 8480+-like: 56 cores x 2 threads, 224 CPUs); no staging',
     packages: 2,
     coresPerPackage: 56,
     threadsPerCore: 2,
@@ -54,7 +56,8 @@ export const PRESETS: Readonly<Record<string, MachineSpecInput>> = {
   },
   'gnr-2s-interleaved': {
     name: 'gnr-2s-interleaved',
-    description: 'gnr-2s with CPUs numbered across sockets (NUMA node0 = CPUs 0,2,4,...), as many 2-socket BIOSes do',
+    description:
+      'gnr-2s with CPUs numbered across sockets (NUMA node0 = CPUs 0,2,4,...), as many 2-socket BIOSes do',
     packages: 2,
     coresPerPackage: 128,
     threadsPerCore: 2,
@@ -66,7 +69,8 @@ export const PRESETS: Readonly<Record<string, MachineSpecInput>> = {
   },
   up: {
     name: 'up',
-    description: 'Uniprocessor: one package, one core, one thread (Granite Rapids signature, staging capable)',
+    description:
+      'Uniprocessor: one package, one core, one thread (Granite Rapids signature, staging capable)',
     packages: 1,
     coresPerPackage: 1,
     threadsPerCore: 1,

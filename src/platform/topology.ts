@@ -20,7 +20,9 @@ export interface Topology {
   coreCpus: Uint32Array[];
 }
 
-export function buildTopology(m: Pick<MachineSpec, 'packages' | 'coresPerPackage' | 'threadsPerCore' | 'numbering'>): Topology {
+export function buildTopology(
+  m: Pick<MachineSpec, 'packages' | 'coresPerPackage' | 'threadsPerCore' | 'numbering'>,
+): Topology {
   const { packages, coresPerPackage: cores, threadsPerCore: threads } = m;
   const n = packages * cores * threads;
   const smtBits = Math.ceil(Math.log2(threads));

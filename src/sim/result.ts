@@ -1,9 +1,9 @@
+import { decodeBcdDate, fmsFileName, type MicrocodeBlob } from '../format/index.js';
 import type { LateLoadReport } from '../kernel/core.js';
 import { errnoName } from '../kernel/errno.js';
 import type { Policy } from '../kernel/policy.js';
 import { formatDmesg, type KernelLog } from '../kernel/printk.js';
 import type { Tracer } from '../kernel/trace.js';
-import { decodeBcdDate, fmsFileName, type MicrocodeBlob } from '../format/index.js';
 import type { Machine } from '../platform/machine.js';
 import type { MachineSpec } from '../platform/machine-spec.js';
 import type { MmioTraceRecorder } from '../platform/mmio-trace.js';
@@ -50,7 +50,9 @@ export function buildResult(r: ResultInputs): SimulationResult {
 
   const st = load.staging;
   const staging: StagingSummary = {
-    enabled: st !== undefined || (spec.staging.archCapMcuEnum && spec.staging.mcuStaging && r.policy.staging !== 'off'),
+    enabled:
+      st !== undefined ||
+      (spec.staging.archCapMcuEnum && spec.staging.mcuStaging && r.policy.staging !== 'off'),
     attempted: st?.attempted ?? false,
     ok: st?.ok ?? false,
     errno: st?.errno ?? 0,

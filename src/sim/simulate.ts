@@ -1,12 +1,17 @@
 import { decodeBcdDate, fmsFileName, scanFile } from '../format/index.js';
-import { type FirmwareSource, MemoryFirmware } from '../kernel/firmware.js';
 import { MicrocodeCore } from '../kernel/core.js';
+import { type FirmwareSource, MemoryFirmware } from '../kernel/firmware.js';
 import { IntelMicrocodeDriver } from '../kernel/intel/driver.js';
 import { type Policy, type PolicyInput, PolicySchema } from '../kernel/policy.js';
 import { KernelLog } from '../kernel/printk.js';
 import { Tracer } from '../kernel/trace.js';
 import { Machine } from '../platform/machine.js';
-import { type MachineSpec, type MachineSpecInput, MachineSpecError, parseMachineSpec } from '../platform/machine-spec.js';
+import {
+  type MachineSpec,
+  MachineSpecError,
+  type MachineSpecInput,
+  parseMachineSpec,
+} from '../platform/machine-spec.js';
 import { MmioTraceRecorder } from '../platform/mmio-trace.js';
 import { DEFAULT_PRESET, PRESETS } from '../platform/presets.js';
 import { NS_PER_S } from '../time/clock.js';
@@ -51,7 +56,10 @@ export function resolveMachine(machine: string | MachineSpecInput | undefined): 
   if (machine === undefined || typeof machine === 'string') {
     const name = machine ?? DEFAULT_PRESET;
     const preset = PRESETS[name];
-    if (!preset) throw new SimulationInputError(`unknown machine preset '${name}' (known: ${Object.keys(PRESETS).join(', ')})`);
+    if (!preset)
+      throw new SimulationInputError(
+        `unknown machine preset '${name}' (known: ${Object.keys(PRESETS).join(', ')})`,
+      );
     return parseMachineSpec(preset);
   }
   try {
@@ -144,7 +152,10 @@ function resolveFirmware(
 ): { firmware: FirmwareSource; imageSource: string } {
   const name = `intel-ucode/${fmsFileName(spec.signature)}`;
   if (given === undefined) {
-    const bytes = syntheticImageFor(spec, syntheticBytes === undefined ? { seed } : { seed, totalBytes: syntheticBytes });
+    const bytes = syntheticImageFor(
+      spec,
+      syntheticBytes === undefined ? { seed } : { seed, totalBytes: syntheticBytes },
+    );
     return { firmware: new MemoryFirmware(new Map([[name, bytes]]), 'synthetic'), imageSource: 'synthetic' };
   }
   if (given instanceof Uint8Array) {

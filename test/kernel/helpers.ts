@@ -19,7 +19,9 @@ export const SMALL: MachineSpecInput = {
 
 export const NEW_REV = 0x200;
 
-export function image(opts: { bytes?: number; revision?: number; minRev?: number; signature?: number } = {}): Uint8Array {
+export function image(
+  opts: { bytes?: number; revision?: number; minRev?: number; signature?: number } = {},
+): Uint8Array {
   const total = opts.bytes ?? 64 * 1024;
   return buildMicrocode({
     signature: opts.signature ?? 0xa06d1,
@@ -35,10 +37,15 @@ export function machine(over: Partial<MachineSpecInput> = {}): MachineSpecInput 
   return { ...SMALL, ...over };
 }
 
-export function run(m: MachineSpecInput | string, opts: Omit<SimulateOptions, 'machine'> & { img?: Uint8Array } = {}): SimulationResult {
+export function run(
+  m: MachineSpecInput | string,
+  opts: Omit<SimulateOptions, 'machine'> & { img?: Uint8Array } = {},
+): SimulationResult {
   const spec = typeof m === 'string' ? PRESETS[m]! : m;
   const { img, ...rest } = opts;
-  const firmware = rest.firmware ?? new MemoryFirmware(new Map([[`intel-ucode/${fmsFileName(spec.signature)}`, img ?? image()]]));
+  const firmware =
+    rest.firmware ??
+    new MemoryFirmware(new Map([[`intel-ucode/${fmsFileName(spec.signature)}`, img ?? image()]]));
   return simulate({ ...rest, machine: m, firmware });
 }
 

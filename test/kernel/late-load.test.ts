@@ -66,8 +66,18 @@ describe('happy path on every preset', () => {
   });
 
   it('same seed, byte-identical result', () => {
-    const a = run(machine({ packageConfig: [{ profile: { kind: 'limited-cache', cacheChunks: 4, rerequestProbability: 0.2 } }] }), { seed: 7 });
-    const b = run(machine({ packageConfig: [{ profile: { kind: 'limited-cache', cacheChunks: 4, rerequestProbability: 0.2 } }] }), { seed: 7 });
+    const a = run(
+      machine({
+        packageConfig: [{ profile: { kind: 'limited-cache', cacheChunks: 4, rerequestProbability: 0.2 } }],
+      }),
+      { seed: 7 },
+    );
+    const b = run(
+      machine({
+        packageConfig: [{ profile: { kind: 'limited-cache', cacheChunks: 4, rerequestProbability: 0.2 } }],
+      }),
+      { seed: 7 },
+    );
     expect(JSON.stringify(a)).toBe(JSON.stringify(b));
   });
 });
@@ -182,7 +192,9 @@ describe('rendezvous timeouts', () => {
       policy: { staging: 'off' },
     });
     expect(r.outcome).toBe('panic');
-    const m = /^Kernel panic - not syncing: Microcode load: Primary CPU (\d+) timed out$/.exec(texts(r).at(-1)!);
+    const m = /^Kernel panic - not syncing: Microcode load: Primary CPU (\d+) timed out$/.exec(
+      texts(r).at(-1)!,
+    );
     expect(m).not.toBeNull();
     // Whichever sibling gives up first names its primary; that primary was still applying.
     const primary = r.applies.find((a) => a.cpu === Number(m![1]))!;

@@ -59,7 +59,10 @@ describe('staging fault matrix: errno, message, fallback', () => {
     });
 
     it(`${f.kind} under staging=require aborts the load`, () => {
-      const r = run(faulty({ kind: f.kind, atTransaction: 0 }, 0), { img: image({ bytes: IMG_BYTES }), policy: { staging: 'require' } });
+      const r = run(faulty({ kind: f.kind, atTransaction: 0 }, 0), {
+        img: image({ bytes: IMG_BYTES }),
+        policy: { staging: 'require' },
+      });
       expect(r.outcome).toBe('aborted');
       expect(r.returnCode).toBe(f.errno);
       expect(r.stopWindow).toBeNull();
@@ -85,7 +88,9 @@ describe('staging fault matrix: errno, message, fallback', () => {
     ]);
     expect(r.devices[0]!.misuse.length).toBe(1);
     // Under the distinct-package rule the package is staged once and the fault never matters.
-    expect(run(m, { img: image({ bytes: IMG_BYTES }), policy: { dedupe: 'distinct' } }).staging.ok).toBe(true);
+    expect(run(m, { img: image({ bytes: IMG_BYTES }), policy: { dedupe: 'distinct' } }).staging.ok).toBe(
+      true,
+    );
   });
 
   it('a mailbox nobody decodes: ioremap fails, -EADDRNOTAVAIL', () => {
@@ -97,7 +102,9 @@ describe('staging fault matrix: errno, message, fallback', () => {
   it('MSR 0x7a5 faults: a warning, staging stops without the error line', () => {
     const r = run(machine({ packageConfig: [{}, { mailboxMsrFault: true }] }));
     const log = texts(r);
-    expect(log.some((l) => l.startsWith('WARNING: CPU: 0 PID: 1 at arch/x86/kernel/cpu/microcode/intel.c'))).toBe(true);
+    expect(
+      log.some((l) => l.startsWith('WARNING: CPU: 0 PID: 1 at arch/x86/kernel/cpu/microcode/intel.c')),
+    ).toBe(true);
     expect(log.some((l) => l.includes('staging failed'))).toBe(false);
     expect(r.staging.packages.map((p) => p.pkg)).toEqual([0]);
     expect(r.outcome).toBe('updated');
@@ -108,9 +115,7 @@ describe('staging fault matrix: errno, message, fallback', () => {
     const base = image({ bytes: 48 + 4000 });
     const grown = new Uint8Array(base.length + 1);
     grown.set(base);
-    const img = fixMainChecksum(
-      withHeaderField(withHeaderField(grown, 'dataSize', 4001), 'totalSize', 4049),
-    );
+    const img = fixMainChecksum(withHeaderField(withHeaderField(grown, 'dataSize', 4001), 'totalSize', 4049));
     const r = run(machine(), { img });
     expect(texts(r)).toContain('microcode: Microcode image 32-bit misaligned (0xfd1), staging failed.');
     expect(r.staging.packages).toHaveLength(0);
@@ -119,7 +124,10 @@ describe('staging fault matrix: errno, message, fallback', () => {
 
   it('no CPU ends on a revision different from its core siblings in any fault case', () => {
     for (const f of MATRIX) {
-      const r = run(faulty({ kind: f.kind, probability: 0.2 }), { img: image({ bytes: IMG_BYTES }), seed: 3 });
+      const r = run(faulty({ kind: f.kind, probability: 0.2 }), {
+        img: image({ bytes: IMG_BYTES }),
+        seed: 3,
+      });
       expect(coresConsistent(r)).toBe(true);
     }
   });
@@ -127,9 +135,18 @@ describe('staging fault matrix: errno, message, fallback', () => {
 
 describe('re-send budget', () => {
   it('a device that asks for the whole image exactly twice passes the 2x budget', () => {
-    const r = run(withProfile({ kind: 'limited-cache', cacheChunks: 4, verifyPass: true, rerequestProbability: 0, extraChunks: 0 }), {
-      img: image({ bytes: IMG_BYTES }),
-    });
+    const r = run(
+      withProfile({
+        kind: 'limited-cache',
+        cacheChunks: 4,
+        verifyPass: true,
+        rerequestProbability: 0,
+        extraChunks: 0,
+      }),
+      {
+        img: image({ bytes: IMG_BYTES }),
+      },
+    );
     expect(r.staging.ok).toBe(true);
     for (const p of r.staging.packages) {
       expect(p.bytesSent).toBe(2 * IMG_BYTES);
@@ -139,25 +156,48 @@ describe('re-send budget', () => {
   });
 
   it('one chunk more fails with -EMSGSIZE under the kernel rule', () => {
-    const r = run(withProfile({ kind: 'limited-cache', cacheChunks: 4, verifyPass: true, rerequestProbability: 0, extraChunks: 1 }), {
-      img: image({ bytes: IMG_BYTES }),
-    });
+    const r = run(
+      withProfile({
+        kind: 'limited-cache',
+        cacheChunks: 4,
+        verifyPass: true,
+        rerequestProbability: 0,
+        extraChunks: 1,
+      }),
+      {
+        img: image({ bytes: IMG_BYTES }),
+      },
+    );
     expect(texts(r)).toContain('microcode: Error: staging failed (-90) for CPU0 at package 0.');
     expect(r.staging.packages[0]!.bytesSent).toBe(2 * IMG_BYTES);
   });
 
   it('the per-chunk policy on the same profile: passes with 1 retry allowed, fails with 0', () => {
-    const profile: DeviceProfile = { kind: 'limited-cache', cacheChunks: 4, verifyPass: true, rerequestProbability: 0, extraChunks: 1 };
-    const lenient = run(withProfile(profile), { img: image({ bytes: IMG_BYTES }), policy: { budget: 'per-chunk', chunkRetries: 2 } });
+    const profile: DeviceProfile = {
+      kind: 'limited-cache',
+      cacheChunks: 4,
+      verifyPass: true,
+      rerequestProbability: 0,
+      extraChunks: 1,
+    };
+    const lenient = run(withProfile(profile), {
+      img: image({ bytes: IMG_BYTES }),
+      policy: { budget: 'per-chunk', chunkRetries: 2 },
+    });
     expect(lenient.staging.ok).toBe(true);
-    const strict = run(withProfile(profile), { img: image({ bytes: IMG_BYTES }), policy: { budget: 'per-chunk', chunkRetries: 0 } });
+    const strict = run(withProfile(profile), {
+      img: image({ bytes: IMG_BYTES }),
+      policy: { budget: 'per-chunk', chunkRetries: 0 },
+    });
     expect(strict.staging.errno).toBe(-90);
     // It stops at the first chunk asked for again, after one pass.
     expect(strict.staging.packages[0]!.bytesSent).toBe(IMG_BYTES);
   });
 
   it('rerequest-forever is cut by the 2x budget after exactly 2x the image', () => {
-    const r = run(faulty({ kind: 'rerequest-forever', atTransaction: 0 }, 0), { img: image({ bytes: IMG_BYTES }) });
+    const r = run(faulty({ kind: 'rerequest-forever', atTransaction: 0 }, 0), {
+      img: image({ bytes: IMG_BYTES }),
+    });
     expect(r.staging.packages[0]!.bytesSent).toBe(2 * IMG_BYTES);
   });
 });
@@ -165,7 +205,10 @@ describe('re-send budget', () => {
 describe('poll policy', () => {
   it('the fine poll finishes staging much sooner than msleep(1) at HZ=250', () => {
     const slow = run(machine({ cost: { hz: 250 } }), { img: image({ bytes: IMG_BYTES }) });
-    const fine = run(machine({ cost: { hz: 250 } }), { img: image({ bytes: IMG_BYTES }), policy: { poll: 'fine', pollUs: 10 } });
+    const fine = run(machine({ cost: { hz: 250 } }), {
+      img: image({ bytes: IMG_BYTES }),
+      policy: { poll: 'fine', pollUs: 10 },
+    });
     // msleep(1) at HZ=250 sleeps 4-8 ms per chunk.
     expect(slow.staging.durationNs / (2 * CHUNKS)).toBeGreaterThanOrEqual(4e6);
     expect(slow.staging.durationNs / (2 * CHUNKS)).toBeLessThanOrEqual(8.1e6);
@@ -174,7 +217,9 @@ describe('poll policy', () => {
 
   it('kernels before 6.12 sleep one jiffy more per poll', () => {
     const now = run(machine(), { img: image({ bytes: IMG_BYTES }) });
-    const old = run(machine({ cost: { kernelGeneration: 'pre-6.12' } }), { img: image({ bytes: IMG_BYTES }) });
+    const old = run(machine({ cost: { kernelGeneration: 'pre-6.12' } }), {
+      img: image({ bytes: IMG_BYTES }),
+    });
     const perChunk = (r: typeof now) => r.staging.durationNs / r.staging.chunks;
     expect(perChunk(old) - perChunk(now)).toBeGreaterThan(0.9e6);
   });

@@ -1,33 +1,36 @@
 import { test } from 'vitest';
-import { simulate, type SimulateOptions } from '../../src/sim/simulate.js';
+import { writeFileSync } from 'node:fs';
+import { simulate } from '../../src/sim/simulate.js';
 import { PRESETS } from '../../src/platform/presets.js';
+import { formatSummary } from '../../src/output/summary.js';
+import { toChromeTrace, validateChromeTrace } from '../../src/output/chrome-trace.js';
+import { toMmiotrace, parseMmiotrace, mailboxTransactions } from '../../src/output/mmiotrace.js';
+import { renderReport } from '../../src/output/html-report.js';
 const g = PRESETS['gnr-2s']!;
-const cases: Record<string, SimulateOptions> = {
-  neverReady: { machine: { ...g, packageConfig: [{ faults: [{ kind: 'never-ready', atTransaction: 3 }] }] } },
-  verify: { machine: { ...g, packageConfig: [{ profile: { kind: 'limited-cache', cacheChunks: 64, verifyPass: true } }] } },
-  rerequestForever: { machine: { ...g, packageConfig: [{}, { faults: [{ kind: 'rerequest-forever', atTransaction: 5 }] }] } },
-  
-  up: { machine: 'up' },
-  spr: { machine: 'spr-2s' },
-  off: { machine: 'gnr-2s', policy: { staging: 'off' } },
-  neverArrives: { machine: { ...g, cpuFaults: [{ cpu: 5, kind: 'never-arrives' }] } },
-  rejected: { machine: { ...g, cpuFaults: [{ cpu: 7, kind: 'apply-rejected' }], offlineCpus: [300] } },
-  require: { machine: 'spr-2s', policy: { staging: 'require' } },
-};
 test('x', () => {
-  for (const [name, o] of Object.entries(cases)) {
-    const t0 = performance.now();
-    const r = simulate({ ...o, mmioTrace: true });
-    const bad = r.trace.spans.filter((s) => !Number.isFinite(s.startNs) || !Number.isFinite(s.endNs) || s.endNs < s.startNs);
-    const cats = new Map<string, number>(); for (const s of r.trace.spans) cats.set(s.cat, (cats.get(s.cat) ?? 0) + 1);
-    console.log('=====', name, (performance.now() - t0).toFixed(0), 'ms', r.outcome, r.returnCode, r.stopWindow?.durationNs, 'mmio', r.mmio?.length, 'bad spans', bad.length, bad.slice(0, 3));
-    console.log(JSON.stringify({...r.staging, packages: r.staging.packages.length}));
-    console.log([...cats]);
-    console.log(r.dmesg);
-    const nonFin = r.cpus.filter((c) => !Number.isFinite(c.applyEndNs)).length;
-    console.log('cpus w/o applyEnd', nonFin, 'panic', r.panicMessage, r.counts, r.reload);
-  }
-  const t0 = performance.now();
-  const r = simulate({ machine: 'gnr-8s' });
-  console.log('gnr-8s', performance.now() - t0, r.trace.spans.length, r.stopWindow);
+  const r = simulate({ machine: 'gnr-2s', mmioTrace: true });
+  console.log(formatSummary(r));
+  const nr = simulate({ machine: { ...g, packageConfig: [{ faults: [{ kind: 'never-ready', atTransaction: 3 }] }] } });
+  console.log(formatSummary(nr));
+  const v = simulate({ machine: { ...g, packageConfig: [{ profile: { kind: 'limited-cache', cacheChunks: 64, verifyPass: true } }] } });
+  console.log(formatSummary(v, { maxPassRows: 1 }));
+  console.log(formatSummary(simulate({ machine: 'spr-2s' })));
+  console.log(formatSummary(simulate({ machine: { ...g, cpuFaults: [{ cpu: 5, kind: 'never-arrives' }] } })));
+  const ct = toChromeTrace(r);
+  console.log(validateChromeTrace(ct).slice(0, 5), ct.traceEvents.length);
+  let t0 = performance.now();
+  const text = toMmiotrace(r);
+  console.log('mmiotrace ms', performance.now() - t0, text.length, text.split('\n').length);
+  console.log(text.slice(0, 600));
+  t0 = performance.now();
+  const parsed = parseMmiotrace(text);
+  console.log('parse ms', performance.now() - t0);
+  const tx = mailboxTransactions(parsed);
+  console.log(tx.length, tx[0], tx[tx.length - 1]);
+  t0 = performance.now();
+  const r8 = simulate({ machine: 'gnr-8s' });
+  const html = renderReport({ results: [r8] });
+  console.log('report ms', performance.now() - t0, html.length);
+  writeFileSync('/tmp/report-8s.html', html);
+  writeFileSync('/tmp/report-cmp.html', renderReport({ results: [simulate({ machine: 'gnr-2s', policy: { staging: 'off' } }), r] }));
 });

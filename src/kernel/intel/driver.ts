@@ -104,7 +104,8 @@ export class IntelMicrocodeDriver implements MicrocodeOps {
       { forceMinrev: this.o.policy.forceMinrev },
     );
     for (const m of selection.messages) {
-      if (selection.outcome === 'error' && selection.error && m === selection.error.kernelMessage) this.o.log.prErr(m);
+      if (selection.outcome === 'error' && selection.error && m === selection.error.kernelMessage)
+        this.o.log.prErr(m);
       else this.o.log.prInfo(m);
     }
     if (selection.outcome === 'error') return 'error';
@@ -184,10 +185,17 @@ export class IntelMicrocodeDriver implements MicrocodeOps {
 
   /** stage_microcode(): one mailbox per package, one package after the other. */
   stageMicrocode(): StagingReport {
-    const { port, log, policy, topology, tracer } = this.o;
+    const { port, log, policy, tracer } = this.o;
     const mc = this.patch!;
     const len = mc.blob.totalSize;
-    const report: StagingReport = { attempted: true, ok: false, errno: 0, packages: [], startNs: port.now(), endNs: 0 };
+    const report: StagingReport = {
+      attempted: true,
+      ok: false,
+      errno: 0,
+      packages: [],
+      startNs: port.now(),
+      endNs: 0,
+    };
     const finish = (): StagingReport => {
       report.endNs = port.now();
       this.lastStaging = report;
@@ -202,7 +210,6 @@ export class IntelMicrocodeDriver implements MicrocodeOps {
     const ctx = { port, log, tracer, policy, words: mc.words, ucodeLen: len };
     const passes = this.stagingPasses();
     for (const { cpu, pkg } of passes) {
-
       let mmioPa: number;
       try {
         mmioPa = Number(port.rdmsrOnCpu(cpu, MSR_IA32_MCU_STAGING_MBOX_ADDR));

@@ -152,7 +152,9 @@ function sendDataChunk(ctx: StagingContext, ss: StagingState): number {
 function waitForTransaction(ctx: StagingContext, ss: StagingState): number {
   const { port, policy } = ctx;
   const fine = policy.poll === 'fine';
-  const iterations = fine ? Math.ceil((MBOX_XACTION_TIMEOUT_MS * 1000) / policy.pollUs) : MBOX_XACTION_TIMEOUT_MS;
+  const iterations = fine
+    ? Math.ceil((MBOX_XACTION_TIMEOUT_MS * 1000) / policy.pollUs)
+    : MBOX_XACTION_TIMEOUT_MS;
   let status = 0;
   for (let timeout = 0; timeout < iterations; timeout++) {
     if (fine) port.udelay(policy.pollUs);
@@ -187,7 +189,10 @@ function fetchNextOffset(ctx: StagingContext, ss: StagingState): number {
     return -EBADR;
   }
   if (!isEndOffset(offset) && offset > ss.ucodeLen) {
-    log.prErrOnce('staging.offset', `staging: invalid offset (${offset}) past the image end (${ss.ucodeLen})`);
+    log.prErrOnce(
+      'staging.offset',
+      `staging: invalid offset (${offset}) past the image end (${ss.ucodeLen})`,
+    );
     return -EINVAL;
   }
   if (status & MASK_MBOX_RESP_ERROR) return -EPROTO;
