@@ -36,9 +36,21 @@ export function ioremapVirt(mapId: number, pa: number): bigint {
  * text: the CLI can write a 100-million-access trace incrementally.
  */
 export function* mmiotraceLines(result: SimulationResult): Generator<string, void, undefined> {
-  yield `VERSION ${MMIOTRACE_VERSION}\n`;
+  for (const block of mmiotraceChunks(result, 1)) yield block;
+}
+
+/**
+ * The trace in blocks of about `linesPerChunk` lines (each line ending in
+ * "\n"): far fewer writes for the CLI than one per line.
+ */
+export function* mmiotraceChunks(
+  result: SimulationResult,
+  linesPerChunk = 8192,
+): Generator<string, void, undefined> {
+  const header = `VERSION ${MMIOTRACE_VERSION}\n`;
   const rec = result.mmio;
   if (!rec) {
+    yield header;
     yield `MARK ${timestamp(result.reload.startNs)} no MMIO accesses recorded (simulate with mmioTrace: true)\n`;
     return;
   }
@@ -59,7 +71,12 @@ export function* mmiotraceLines(result: SimulationResult): Generator<string, voi
     return s;
   };
 
+  let block: string[] = [header];
   for (let i = 0; i < rec.length; i++) {
+    if (block.length >= linesPerChunk) {
+      yield block.join('');
+      block = [];
+    }
     const e = rec.entry(i);
     const us = Math.floor(Math.max(0, e.timeNs) / 1000);
     if (us !== lastUs) {
@@ -68,39 +85,21 @@ export function* mmiotraceLines(result: SimulationResult): Generator<string, voi
     }
     switch (e.kind) {
       case 'W':
-        yield `W ${ACCESS_WIDTH} ${lastTs} ${e.mapId} ${hexPa(e.pa)} 0x${e.value.toString(16)} 0x0 0\n`;
-        break;
       case 'R':
-        yield `R ${ACCESS_WIDTH} ${lastTs} ${e.mapId} ${hexPa(e.pa)} 0x${e.value.toString(16)} 0x0 0\n`;
+        block.push(
+          `${e.kind} ${ACCESS_WIDTH} ${lastTs} ${e.mapId} ${hexPa(e.pa)} 0x${e.value.toString(16)} 0x0 0\n`,
+        );
         break;
       case 'MAP': {
         const pkg = packageOfMailbox.get(e.pa);
-        if (pkg !== undefined) yield `MARK ${lastTs} ioremap staging mailbox of package ${pkg}\n`;
+        if (pkg !== undefined) block.push(`MARK ${lastTs} ioremap staging mailbox of package ${pkg}\n`);
         const virt = ioremapVirt(e.mapId, e.pa).toString(16);
-        yield `MAP ${lastTs} ${e.mapId} ${hexPa(e.pa)} 0x${virt} 0x${e.value.toString(16)} 0x0 0\n`;
+        block.push(`MAP ${lastTs} ${e.mapId} ${hexPa(e.pa)} 0x${virt} 0x${e.value.toString(16)} 0x0 0\n`);
         break;
       }
       case 'UNMAP':
-        yield `UNMAP ${lastTs} ${e.mapId} 0x0 0\n`;
+        block.push(`UNMAP ${lastTs} ${e.mapId} 0x0 0\n`);
         break;
-    }
-  }
-}
-
-/**
- * The same lines grouped into blocks of about `linesPerChunk` lines: far fewer
- * writes for the CLI than one per line.
- */
-export function* mmiotraceChunks(
-  result: SimulationResult,
-  linesPerChunk = 8192,
-): Generator<string, void, undefined> {
-  let block: string[] = [];
-  for (const line of mmiotraceLines(result)) {
-    block.push(line);
-    if (block.length >= linesPerChunk) {
-      yield block.join('');
-      block = [];
     }
   }
   if (block.length > 0) yield block.join('');
@@ -115,7 +114,7 @@ export function toMmiotrace(result: SimulationResult): string {
     );
   }
   const parts: string[] = [];
-  for (const chunk of mmiotraceChunks(result)) parts.push(chunk);
+  for (const chunk of mmiotraceChunks(result, 65536)) parts.push(chunk);
   return parts.join('');
 }
 
@@ -222,14 +221,20 @@ function parseTime(s: string, line: number): number {
 }
 
 function parseDec(s: string, line: number): number {
-  if (!/^\d+$/.test(s)) throw new MmiotraceParseError(line, `bad number '${s}'`);
-  return Number(s);
+  if (s.length === 0 || s.length > 15) throw new MmiotraceParseError(line, `bad number '${s}'`);
+  let v = 0;
+  for (let i = 0; i < s.length; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) throw new MmiotraceParseError(line, `bad number '${s}'`);
+    v = v * 10 + d;
+  }
+  return v;
 }
 
 function parseHex(s: string, line: number): number {
-  if (!/^0x[0-9a-f]+$/i.test(s)) throw new MmiotraceParseError(line, `bad hex number '${s}'`);
-  const v = Number.parseInt(s.slice(2), 16);
-  if (!Number.isSafeInteger(v)) throw new MmiotraceParseError(line, `hex number '${s}' exceeds 2^53`);
+  // Number() accepts exactly "0x" followed by hex digits here (no sign, no spaces: split on ' ').
+  const v = s.length > 2 && s.charCodeAt(0) === 48 && s.charCodeAt(1) === 120 ? Number(s) : Number.NaN;
+  if (!Number.isSafeInteger(v)) throw new MmiotraceParseError(line, `bad hex number '${s}'`);
   return v;
 }
 
