@@ -150,7 +150,9 @@ function sweepPoints(sweeps: string[]): Record<string, string>[] {
 function applySweepValue(v: SimValues, key: SweepKey, value: string): void {
   switch (key) {
     case 'image-size':
+      // Sizes are synthetic images: the sweep replaces any firmware given.
       v['image-size'] = value;
+      v.firmware = undefined;
       break;
     case 'machine':
       v.machine = value;
