@@ -46,6 +46,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       io.stderr(`ucode-staging ${name}: ${err.message}\n`);
       return 2;
     }
+    if (err instanceof Error && err.name === 'SimulationLimitError') {
+      io.stderr(`ucode-staging ${name}: the run did not finish: ${err.message}\n`);
+      return 1;
+    }
     // A bug in the tool, not the user's input: still one readable line, no stack.
     const msg = err instanceof Error ? err.message : String(err);
     io.stderr(`ucode-staging ${name}: internal error: ${msg}\n`);
