@@ -7,6 +7,7 @@ export * as format from './format/index.js';
 export { type FirmwareSource, MemoryFirmware } from './kernel/firmware.js';
 export { KERNEL_POLICY, type Policy, type PolicyInput } from './kernel/policy.js';
 export { dmesgTimestamp, formatDmesg } from './kernel/printk.js';
+export * from './output/index.js';
 export {
   type MachineSpec,
   MachineSpecError,

@@ -1,7 +1,7 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { chromeTraceJson } from '../output/chrome-trace.js';
 import { renderReport } from '../output/html-report.js';
-import { mmiotraceLines } from '../output/mmiotrace.js';
+import { mmiotraceChunks } from '../output/mmiotrace.js';
 import { formatSummary } from '../output/summary.js';
 import type { SimulationResult } from '../sim/result-types.js';
 import { SimulationInputError, simulate } from '../sim/simulate.js';
@@ -92,7 +92,7 @@ function writeOutputs(
   if (values.json === '-') io.stdout(`${resultJson(result)}\n`);
   else if (values.json !== undefined) writeFileAtomic(values.json, `${resultJson(result)}\n`);
   if (values.trace !== undefined) writeFileAtomic(values.trace, chromeTraceJson(result));
-  if (values.mmiotrace !== undefined) writeFileAtomic(values.mmiotrace, mmiotraceLines(result));
+  if (values.mmiotrace !== undefined) writeFileAtomic(values.mmiotrace, mmiotraceChunks(result));
   if (values.report !== undefined) writeFileAtomic(values.report, renderReport({ results: [result] }));
   for (const [flag, path] of Object.entries(values)) {
     if (['json', 'trace', 'mmiotrace', 'report'].includes(flag) && path && path !== '-')

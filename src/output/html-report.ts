@@ -268,7 +268,10 @@ function attr(testid: string, data: Record<string, string | number | boolean>): 
 function compareCharts(results: readonly SimulationResult[], labels: readonly string[]): string {
   const charts = [
     { title: 'Stop window', values: results.map((r) => r.stopWindow?.durationNs ?? null) },
-    { title: 'Staging time', values: results.map((r) => (r.staging.attempted ? r.staging.durationNs : 0)) },
+    {
+      title: 'Staging time',
+      values: results.map((r) => (r.staging.attempted ? r.staging.durationNs : null)),
+    },
     { title: 'Total time (reload write)', values: results.map((r) => r.reload.durationNs) },
   ];
   return `<section class="compare" data-testid="compare"><h2>Comparison</h2><div class="charts">${charts
@@ -290,7 +293,7 @@ function barChart(title: string, labels: readonly string[], values: readonly (nu
       const v = values[i];
       const y = top + i * rowH;
       const w = v === null || v === undefined ? 0 : Math.max(1, (v / max) * barW);
-      const text = v === null || v === undefined ? 'n/a' : `${ms3(v)} ms`;
+      const text = v === null || v === undefined ? 'none' : `${ms3(v)} ms`;
       return `<text x="${labelW - 6}" y="${y + 15}" text-anchor="end">${escapeHtml(truncate(label, 26))}</text><rect x="${labelW}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowH - 8}" fill="${BAR_COLORS[i % BAR_COLORS.length]}"><title>${escapeHtml(`${label}: ${text}`)}</title></rect><text x="${labelW + w + 5}" y="${y + 15}">${text}</text>`;
     })
     .join('');

@@ -36,7 +36,13 @@ export function ioremapVirt(mapId: number, pa: number): bigint {
  * text: the CLI can write a 100-million-access trace incrementally.
  */
 export function* mmiotraceLines(result: SimulationResult): Generator<string, void, undefined> {
-  for (const block of mmiotraceChunks(result, 1)) yield block;
+  for (const block of mmiotraceChunks(result, 256)) {
+    let start = 0;
+    for (let nl = block.indexOf('\n'); nl !== -1; nl = block.indexOf('\n', start)) {
+      yield block.slice(start, nl + 1);
+      start = nl + 1;
+    }
+  }
 }
 
 /**
@@ -45,7 +51,7 @@ export function* mmiotraceLines(result: SimulationResult): Generator<string, voi
  */
 export function* mmiotraceChunks(
   result: SimulationResult,
-  linesPerChunk = 8192,
+  linesPerChunk = 1024,
 ): Generator<string, void, undefined> {
   const header = `VERSION ${MMIOTRACE_VERSION}\n`;
   const rec = result.mmio;
@@ -114,7 +120,7 @@ export function toMmiotrace(result: SimulationResult): string {
     );
   }
   const parts: string[] = [];
-  for (const chunk of mmiotraceChunks(result, 65536)) parts.push(chunk);
+  for (const chunk of mmiotraceChunks(result)) parts.push(chunk);
   return parts.join('');
 }
 

@@ -129,56 +129,48 @@ export function reportClient(dataElementId: string): void {
     const cpusOf: number[][] = [];
     for (let p = 0; p < nPkg; p++) cpusOf.push([]);
     for (let cpu = 0; cpu < nCpu; cpu++) cpusOf[td.cpuPkg[cpu]!]!.push(cpu);
+    // One range per style, in style order, so later styles (apply) are drawn over earlier ones (waits).
     const agg: SpanList[] = [];
-    const aggOff: Int32Array[] = [];
+    const aggRanges: number[][] = [];
     for (let p = 0; p < nPkg; p++) {
-      const perLayer: { s: number; e: number; k: number; cnt: number }[][] = [[], []];
-      const byStyle = new Map<number, { s: number; e: number }[]>();
+      const byStyle: { s: number; e: number }[][] = styles.map(() => []);
       for (const cpu of cpusOf[p]!) {
-        for (let layer = 0; layer < 2; layer++) {
-          for (let j = off[cpu * 2 + layer]!; j < off[cpu * 2 + layer + 1]!; j++) {
-            let v = byStyle.get(list.k[j]!);
-            if (!v) {
-              v = [];
-              byStyle.set(list.k[j]!, v);
+        for (let j = off[cpu * 2]!; j < off[cpu * 2 + 2]!; j++)
+          byStyle[list.k[j]!]!.push({ s: list.s[j]!, e: list.e[j]! });
+      }
+      const merged: { s: number; e: number; k: number; cnt: number }[] = [];
+      const ranges: number[] = [];
+      for (const layer of [0, 1]) {
+        for (let k = 0; k < styles.length; k++) {
+          const v = byStyle[k]!;
+          if (styles[k]!.layer !== layer || v.length === 0) continue;
+          v.sort((x, y) => x.s - y.s);
+          const first = merged.length;
+          let cur = { s: v[0]!.s, e: v[0]!.e, k, cnt: 1 };
+          for (let i = 1; i < v.length; i++) {
+            if (v[i]!.s <= cur.e) {
+              if (v[i]!.e > cur.e) cur.e = v[i]!.e;
+              cur.cnt++;
+            } else {
+              merged.push(cur);
+              cur = { s: v[i]!.s, e: v[i]!.e, k, cnt: 1 };
             }
-            v.push({ s: list.s[j]!, e: list.e[j]! });
           }
+          merged.push(cur);
+          ranges.push(first, merged.length);
         }
       }
-      for (const [k, v] of byStyle) {
-        v.sort((x, y) => x.s - y.s);
-        let cur = { s: v[0]!.s, e: v[0]!.e, k, cnt: 1 };
-        for (let i = 1; i < v.length; i++) {
-          if (v[i]!.s <= cur.e) {
-            if (v[i]!.e > cur.e) cur.e = v[i]!.e;
-            cur.cnt++;
-          } else {
-            perLayer[styles[k]!.layer]!.push(cur);
-            cur = { s: v[i]!.s, e: v[i]!.e, k, cnt: 1 };
-          }
-        }
-        perLayer[styles[k]!.layer]!.push(cur);
-      }
-      const n = perLayer[0]!.length + perLayer[1]!.length;
-      const l = makeList(n);
-      const o = new Int32Array(3);
-      let j = 0;
-      for (let layer = 0; layer < 2; layer++) {
-        perLayer[layer]!.sort((x, y) => x.s - y.s);
-        for (const it of perLayer[layer]!) {
-          l.s[j] = it.s;
-          l.e[j] = it.e;
-          l.k[j] = it.k;
-          l.ref[j] = -1;
-          l.cnt[j] = it.cnt;
-          j++;
-        }
-        o[layer + 1] = j;
-        fillMaxEnd(l, o[layer]!, o[layer + 1]!);
-      }
+      const l = makeList(merged.length);
+      merged.forEach((it, j) => {
+        l.s[j] = it.s;
+        l.e[j] = it.e;
+        l.k[j] = it.k;
+        l.ref[j] = -1;
+        l.cnt[j] = it.cnt;
+      });
+      for (let r = 0; r < ranges.length; r += 2) fillMaxEnd(l, ranges[r]!, ranges[r + 1]!);
       agg.push(l);
-      aggOff.push(o);
+      aggRanges.push(ranges);
     }
 
     // Rows: 0 host, 1 package header (aggregate), 2 CPU.
@@ -325,10 +317,18 @@ export function reportClient(dataElementId: string): void {
         lastPx.fill(-1);
         if (type === 1) {
           const l = agg[id]!;
-          const o = aggOff[id]!;
-          drawList(l, o[0]!, o[1]!, y + 1, ROW_H - 2, lastPx);
-          lastPx.fill(-1);
-          drawList(l, o[1]!, o[2]!, y + 3, ROW_H - 6, lastPx);
+          const ranges = aggRanges[id]!;
+          for (let q = 0; q < ranges.length; q += 2) {
+            const container = styles[l.k[ranges[q]!]!]!.layer === 0;
+            drawList(
+              l,
+              ranges[q]!,
+              ranges[q + 1]!,
+              container ? y + 1 : y + 3,
+              container ? ROW_H - 2 : ROW_H - 6,
+              lastPx,
+            );
+          }
         } else {
           const row = type === 0 ? hostRow : id;
           drawList(list, off[row * 2]!, off[row * 2 + 1]!, y + 1, ROW_H - 2, lastPx);
@@ -434,9 +434,11 @@ export function reportClient(dataElementId: string): void {
       const id = rowId[r]!;
       if (type === 1) {
         const l = agg[id]!;
-        const o = aggOff[id]!;
-        let i = hitList(l, o[1]!, o[2]!, t, tol);
-        if (i < 0) i = hitList(l, o[0]!, o[1]!, t, tol);
+        const ranges = aggRanges[id]!;
+        let i = -1;
+        // Topmost first: the reverse of the drawing order.
+        for (let q = ranges.length - 2; q >= 0 && i < 0; q -= 2)
+          i = hitList(l, ranges[q]!, ranges[q + 1]!, t, tol);
         if (i < 0) return null;
         return [
           `package ${id}: ${styles[l.k[i]!]!.label}`,
@@ -605,6 +607,12 @@ export function reportClient(dataElementId: string): void {
         return { x: rect.left + xOf(tNs), y: rect.top + y };
       },
       setExpanded,
+      setView(a: number, b: number) {
+        if (!(b > a)) return;
+        t0 = a;
+        t1 = b;
+        draw();
+      },
     };
     return { handle, draw };
   }

@@ -67,4 +67,6 @@ export interface TimelineHandle {
   /** Viewport coordinates of CPU `cpu`'s row at relative time `tNs`, or null when not on screen. */
   pointFor(cpu: number, tNs: number): { x: number; y: number } | null;
   setExpanded(pkg: number, expanded: boolean): void;
+  /** Show the relative time range [t0, t1] (ns). */
+  setView(t0: number, t1: number): void;
 }

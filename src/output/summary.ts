@@ -124,7 +124,7 @@ function passTable(passes: readonly PackageStaging[], maxRows: number): string[]
       .trimEnd()}`;
   const out = [fmt(head)];
   const hidden = passes.length - (rows.length - 1);
-  for (const r of rows) out.push(r ? fmt(r) : `  ... ${hidden} more passes ...`);
+  for (const r of rows) out.push(r ? fmt(r) : `  ... ${hidden} more pass${hidden === 1 ? '' : 'es'} ...`);
   return out;
 }
 

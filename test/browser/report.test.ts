@@ -1,0 +1,227 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ms3 } from '../../src/output/format.js';
+import { renderReport } from '../../src/output/html-report.js';
+import type { ReportHandle } from '../../src/output/report-types.js';
+import type { SimulationResult } from '../../src/sim/result-types.js';
+import { simulate } from '../../src/sim/simulate.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium) {
+  console.warn(
+    `[report browser test] skipped: ${CHROMIUM} is missing (install it with: apt-get install -y chromium)`,
+  );
+}
+const OUT_DIR = fileURLToPath(new URL('../../out/', import.meta.url));
+
+interface Loaded {
+  page: Page;
+  errors: string[];
+  requests: string[];
+  readyMs: number;
+}
+
+declare global {
+  interface Window {
+    __report?: ReportHandle;
+  }
+}
+
+describe.skipIf(!haveChromium)('HTML report in Chromium', () => {
+  let browser: Browser;
+  let dir: string;
+  let big: SimulationResult;
+  let compare: SimulationResult[];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ucode-report-'));
+    big = simulate({ machine: 'gnr-8s' });
+    compare = [simulate({ machine: 'gnr-2s', policy: { staging: 'off' } }), simulate({ machine: 'gnr-2s' })];
+    writeFileSync(join(dir, 'gnr-8s.html'), renderReport({ results: [big] }));
+    writeFileSync(
+      join(dir, 'compare.html'),
+      renderReport({ results: compare, labels: ['staging off', 'staging on'] }),
+    );
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+      ],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function open(file: string): Promise<Loaded> {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const errors: string[] = [];
+    const requests: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    page.on('pageerror', (e) => errors.push(String(e)));
+    page.on('request', (r) => {
+      if (!r.url().startsWith('file:')) requests.push(r.url());
+    });
+    const started = Date.now();
+    await page.goto(pathToFileURL(join(dir, file)).href);
+    await page.waitForFunction(() => window.__report?.ready === true);
+    return { page, errors, requests, readyMs: Date.now() - started };
+  }
+
+  it('renders the 1376-CPU gnr-8s report quickly and correctly', async () => {
+    const { page, errors, requests, readyMs } = await open('gnr-8s.html');
+    const report = await page.evaluate(() => ({
+      ready: window.__report!.ready,
+      rows: window.__report!.rows,
+      spans: window.__report!.spans,
+      readyMs: window.__report!.readyMs,
+    }));
+    console.info(
+      `[report browser test] gnr-8s report (${big.machine.cpus} CPUs, ${report.spans} spans): ready ${readyMs} ms after navigation started (page clock ${report.readyMs.toFixed(0)} ms)`,
+    );
+    expect(report.ready).toBe(true);
+    expect(report.rows).toBe(big.machine.cpus);
+    expect(report.spans).toBe(big.trace.spans.length + big.staging.packages.length + 1);
+    expect(readyMs).toBeLessThan(10_000);
+    expect(await page.getByTestId('timeline-row-count').textContent()).toBe(String(big.machine.cpus));
+
+    const stop = page.getByTestId('stop-window-ns');
+    expect(Number(await stop.getAttribute('data-ns'))).toBe(big.stopWindow!.durationNs);
+    expect(await stop.textContent()).toBe(`${ms3(big.stopWindow!.durationNs)} ms`);
+
+    // 172 CPUs per package: every group starts collapsed to its aggregate row.
+    const visible = page.getByTestId('timeline-visible-rows');
+    expect(await visible.textContent()).toBe('0');
+    const toggle0 = page.locator('[data-testid="group-toggle"][data-pkg="0"]');
+    expect(await toggle0.getAttribute('aria-expanded')).toBe('false');
+    await toggle0.click();
+    expect(await visible.textContent()).toBe('172');
+    expect(await toggle0.getAttribute('aria-expanded')).toBe('true');
+    await page.getByRole('button', { name: 'expand all' }).click();
+    expect(await visible.textContent()).toBe(String(big.machine.cpus));
+    await page.getByRole('button', { name: 'collapse all' }).click();
+    expect(await visible.textContent()).toBe('0');
+    await toggle0.click();
+    expect(await visible.textContent()).toBe('172');
+
+    // Wheel zoom around the stop window narrows the visible range.
+    const range = page.getByTestId('timeline-range');
+    const width = async () =>
+      Number(await range.getAttribute('data-t1')) - Number(await range.getAttribute('data-t0'));
+    const before = await width();
+    const canvas = page.getByTestId('timeline-canvas');
+    const box = (await canvas.boundingBox())!;
+    const stopMid = big.stopWindow!.startNs + big.stopWindow!.durationNs / 2 - big.reload.startNs;
+    const at = await page.evaluate((t) => window.__report!.timelines[0]!.pointFor(0, t), stopMid);
+    expect(at).not.toBeNull();
+    await page.mouse.move(at!.x, box.y + 60);
+    for (let i = 0; i < 6; i++) await page.mouse.wheel(0, -400);
+    await page.waitForFunction((w) => {
+      const el = document.querySelector<HTMLElement>('[data-testid="timeline-range"]')!;
+      return Number(el.dataset.t1) - Number(el.dataset.t0) < w / 4;
+    }, before);
+    const after = await width();
+    expect(after).toBeLessThan(before / 4);
+
+    // Drag pans without changing the zoom.
+    const t0Before = Number(await range.getAttribute('data-t0'));
+    await page.mouse.move(box.x + box.width / 2, box.y + 80);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2 - 150, box.y + 80, { steps: 5 });
+    await page.mouse.up();
+    await page.waitForFunction((t) => {
+      const el = document.querySelector<HTMLElement>('[data-testid="timeline-range"]')!;
+      return Number(el.dataset.t0) > t;
+    }, t0Before);
+    expect(await width()).toBeCloseTo(after, 0);
+
+    // Hover over CPU 0's apply span shows its details.
+    await page.getByRole('button', { name: 'fit' }).click();
+    const apply = big.trace.spans.find((s) => s.cat === 'apply' && s.cpu === 0)!;
+    const applyMid = (apply.startNs + apply.endNs) / 2 - big.reload.startNs;
+    await page.waitForFunction((t) => window.__report!.timelines[0]!.pointFor(0, t) !== null, applyMid);
+    const p = (await page.evaluate((t) => window.__report!.timelines[0]!.pointFor(0, t), applyMid))!;
+    await page.mouse.move(p.x, p.y);
+    const tooltip = page.getByTestId('timeline-tooltip');
+    await tooltip.waitFor({ state: 'visible' });
+    const tip = (await tooltip.textContent())!;
+    expect(tip).toContain(apply.name);
+    expect(tip).toContain('CPU 0 (package 0)');
+    expect(tip).toContain('duration:');
+    expect(tip).toContain('result: updated');
+
+    // The stop window up close for the screenshot, with the tooltip showing.
+    const sw = big.stopWindow!;
+    await page.evaluate(
+      ([a, b]) => window.__report!.timelines[0]!.setView(a!, b!),
+      [sw.startNs - big.reload.startNs - 4e6, sw.endNs - big.reload.startNs + 4e6],
+    );
+    const p2 = (await page.evaluate((t) => window.__report!.timelines[0]!.pointFor(3, t), applyMid))!;
+    await page.mouse.move(p2.x, p2.y);
+    await page.waitForFunction(() =>
+      document.querySelector('[data-testid="timeline-tooltip"]')?.textContent?.includes('CPU 3'),
+    );
+    mkdirSync(OUT_DIR, { recursive: true });
+    await page.screenshot({ path: join(OUT_DIR, 'report-screenshot.png') });
+
+    expect(errors).toEqual([]);
+    expect(requests).toEqual([]);
+    await page.close();
+  });
+
+  it('renders a comparison of two results', async () => {
+    const { page, errors, requests } = await open('compare.html');
+    const report = await page.evaluate(() => ({
+      rows: window.__report!.rows,
+      n: window.__report!.timelines.length,
+    }));
+    expect(report.n).toBe(2);
+    expect(report.rows).toBe(compare[0]!.machine.cpus + compare[1]!.machine.cpus);
+    const counts = await page.getByTestId('timeline-row-count').allTextContents();
+    expect(counts).toEqual(compare.map((r) => String(r.machine.cpus)));
+    const shown = await page
+      .getByTestId('stop-window-ns')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-ns')));
+    expect(shown.map(Number)).toEqual(compare.map((r) => r.stopWindow!.durationNs));
+    expect(await page.locator('[data-testid="compare"] svg').count()).toBe(3);
+    const cards = await page.getByTestId('result-card').locator('h2').allTextContents();
+    expect(cards).toEqual(['staging off', 'staging on']);
+    expect(errors).toEqual([]);
+    expect(requests).toEqual([]);
+    await page.close();
+  });
+
+  it('stays responsive with 100,000+ spans (interleaved numbering: 256 staging passes)', async () => {
+    const r = simulate({ machine: 'gnr-2s-interleaved' });
+    writeFileSync(join(dir, 'interleaved.html'), renderReport({ results: [r] }));
+    const { page, errors, readyMs } = await open('interleaved.html');
+    const spans = await page.evaluate(() => window.__report!.spans);
+    console.info(`[report browser test] gnr-2s-interleaved report (${spans} spans): ready ${readyMs} ms`);
+    expect(spans).toBeGreaterThan(100_000);
+    expect(readyMs).toBeLessThan(15_000);
+    // Expanding everything and zooming redraws without trouble.
+    await page.getByRole('button', { name: 'expand all' }).click();
+    expect(await page.getByTestId('timeline-visible-rows').textContent()).toBe(String(r.machine.cpus));
+    const box = (await page.getByTestId('timeline-canvas').boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + 100);
+    const started = Date.now();
+    for (let i = 0; i < 10; i++) await page.mouse.wheel(0, i < 5 ? -300 : 300);
+    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(resolve)));
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
