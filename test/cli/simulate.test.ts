@@ -204,3 +204,15 @@ describe('compare: the built binary', () => {
     expect(points[1].stopWindowReductionPct).toBeGreaterThan(points[0].stopWindowReductionPct);
   });
 });
+
+describe('examples', () => {
+  it('examples/flaky-mailbox.yaml: package 1 times out after re-sends, the load falls back', () => {
+    const r = runBuiltCli(['simulate', '-m', 'examples/flaky-mailbox.yaml', '--synthetic', '--json', '-']);
+    expect(r.status).toBe(0);
+    const result = JSON.parse(r.stdout);
+    expect(result.staging.errno).toBe(-110);
+    expect(result.staging.failedPackage).toBe(1);
+    expect(result.staging.resends).toBeGreaterThan(0);
+    expect(result.outcome).toBe('updated');
+  });
+});
