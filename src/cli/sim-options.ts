@@ -175,7 +175,7 @@ function applyPackageOptions(machine: string | MachineSpecInput, v: SimValues): 
     base.cpuFaults = [...(base.cpuFaults ?? []), ...v['cpu-fault'].map(parseCpuFault)];
   }
   const cost: Record<string, unknown> = { ...(base.cost ?? {}) };
-  if (v.hz) cost.hz = parseIntOption('--hz', v.hz, 1, 10_000);
+  if (v.hz) cost.hz = Number(oneOf('--hz', v.hz, ['100', '250', '300', '1000']));
   if (v.kernel) cost.kernelGeneration = oneOf('--kernel', v.kernel, ['6.12+', 'pre-6.12']);
   for (const kv of v.cost ?? []) {
     const m = /^([A-Za-z]+)=(.+)$/.exec(kv);

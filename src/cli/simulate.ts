@@ -121,6 +121,6 @@ export function parseArgsOrUsage<const O extends NonNullable<ParseArgsConfig['op
   try {
     return parseArgs({ args: argv, options, allowPositionals: false, strict: true });
   } catch (err) {
-    throw new UsageError((err as Error).message.replace(/\. To specify .*$/s, ''));
+    throw new UsageError((err as Error).message.split('\n')[0]!.replace(/\. To specify .*$/s, ''));
   }
 }

@@ -261,7 +261,8 @@ export class MicrocodeCore {
     // CPU 0 first kicks soft-offlined siblings and waits up to 0.5 s for them.
     let cpu0Proceeds = true;
     const cpu0 = cpus[0]!;
-    if (offline.length > 0) {
+    // If CPU 0 never arrives it never kicks anyone: the machine hangs in stop_machine below.
+    if (offline.length > 0 && Number.isFinite(cpu0.arrivedNs)) {
       const kickStart = cpu0.arrivedNs;
       let latest = kickStart;
       for (const cpu of offline) {

@@ -10,7 +10,9 @@ export const CostModelOverridesSchema = z
     mmioWriteNs: nonNegNs,
     mmioReadNs: nonNegNs,
     deviceChunkNs: nonNegNs,
-    hz: z.union([z.literal(100), z.literal(250), z.literal(300), z.literal(1000)]),
+    hz: z.union([z.literal(100), z.literal(250), z.literal(300), z.literal(1000)], {
+      error: 'must be 100, 250, 300 or 1000',
+    }),
     kernelGeneration: z.enum(['6.12+', 'pre-6.12']),
     wakeupLatencyNs: nonNegNs,
     applyUnstagedBaseNs: nonNegNs,
@@ -62,7 +64,7 @@ export const MachineSpecSchema = z
     description: z.string().max(2000).default(''),
     packages: z.number().int().min(1).max(64),
     coresPerPackage: z.number().int().min(1).max(1024),
-    threadsPerCore: z.union([z.literal(1), z.literal(2), z.literal(4)]),
+    threadsPerCore: z.union([z.literal(1), z.literal(2), z.literal(4)], { error: 'must be 1, 2 or 4' }),
     /** CPUID(1).EAX. */
     signature: u32,
     /** IA32_PLATFORM_ID bits 52:50. */
@@ -159,8 +161,14 @@ export function parseMachineSpec(input: unknown): MachineSpec {
   const r = MachineSpecSchema.safeParse(input);
   if (r.success) return r.data;
   const issue = r.error.issues[0]!;
-  const path = issue.path.length ? issue.path.map(String).join('.') : '(machine)';
-  throw new MachineSpecError(`machine field '${path}': ${issue.message}`);
+  const path = issue.path.map(String);
+  if (issue.code === 'unrecognized_keys') {
+    const key = [...path, issue.keys[0]!].join('.');
+    throw new MachineSpecError(`machine field '${key}': unknown field`);
+  }
+  throw new MachineSpecError(
+    `machine field '${path.length ? path.join('.') : '(machine)'}': ${issue.message}`,
+  );
 }
 
 export function cpuCount(m: Pick<MachineSpec, 'packages' | 'coresPerPackage' | 'threadsPerCore'>): number {

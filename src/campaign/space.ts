@@ -1,0 +1,466 @@
+import { EADDRNOTAVAIL, EBADR, EINVAL, EIO, EMSGSIZE, EPROTO, ETIMEDOUT } from '../kernel/errno.js';
+import type { MachineSpecInput } from '../platform/machine-spec.js';
+import {
+  DEVICE_FAULT_KINDS,
+  type DeviceFault,
+  type DeviceFaultKind,
+  type DeviceProfile,
+} from '../platform/mailbox/config.js';
+import { PRESETS } from '../platform/presets.js';
+import type { SimulateOptions } from '../sim/simulate.js';
+import { Rng } from '../util/rng.js';
+
+// A campaign run is one point of a space the user gives, drawn from the run's
+// own seed. Every point is expressible as `ucode-staging simulate` options
+// (plus, for random machines and package flags, a machine file), so any run can
+// be replayed exactly outside the campaign.
+
+/** Package-level faults that are not device faults: no device / MSR 0x7a5 faults. */
+export const PACKAGE_FAULT_KINDS = ['mailbox-absent', 'mailbox-msr-fault'] as const;
+export type PackageFaultKind = (typeof PACKAGE_FAULT_KINDS)[number];
+export type CampaignFaultKind = DeviceFaultKind | PackageFaultKind;
+/** 'none': a run without an injected mailbox fault. */
+export type FaultChoice = CampaignFaultKind | 'none';
+export const ALL_FAULT_CHOICES: readonly FaultChoice[] = [
+  'none',
+  ...DEVICE_FAULT_KINDS,
+  ...PACKAGE_FAULT_KINDS,
+];
+
+export const STAGING_POLICIES = ['auto', 'off', 'require'] as const;
+export type StagingPolicy = (typeof STAGING_POLICIES)[number];
+export const HZ_VALUES = [100, 250, 300, 1000] as const;
+export type Hz = (typeof HZ_VALUES)[number];
+
+/**
+ * The errno the kernel returns when a fault ends a staging pass, and the line it
+ * prints just before `Error: staging failed (...)` (docs/mailbox-device.md,
+ * test/kernel/staging-faults.test.ts). ignore-abort has no errno of its own.
+ */
+export const FAULT_ERRNO: Readonly<
+  Record<Exclude<CampaignFaultKind, 'ignore-abort' | 'mailbox-msr-fault'>, number>
+> = {
+  'error-status': -EIO,
+  'error-status-not-ready': -EIO,
+  'never-ready': -ETIMEDOUT,
+  'bad-header': -EBADR,
+  'offset-past-end': -EINVAL,
+  'response-error': -EPROTO,
+  'rerequest-forever': -EMSGSIZE,
+  'mailbox-absent': -EADDRNOTAVAIL,
+};
+
+/** A machine choice: a built-in preset, or a small machine drawn at random. */
+export type MachineChoice = { kind: 'preset'; name: string } | { kind: 'random' };
+
+/** A device profile choice: a family with random parameters, or one exact profile. */
+export type ProfileChoice =
+  | { kind: 'family'; family: DeviceProfile['kind'] }
+  | { kind: 'exact'; profile: DeviceProfile };
+
+export type FaultPlacement = 'at' | 'probability';
+
+export interface RandomMachineRange {
+  maxPackages: number;
+  maxCores: number;
+  /** Thread counts to draw from (1, 2 or 4). */
+  threads: readonly (1 | 2 | 4)[];
+}
+
+export interface CampaignSpace {
+  machines: readonly MachineChoice[];
+  random: RandomMachineRange;
+  profiles: readonly ProfileChoice[];
+  faults: readonly FaultChoice[];
+  /** How a device fault is placed: at a transaction index, or with a per-transaction probability. */
+  placements: readonly FaultPlacement[];
+  probabilities: readonly number[];
+  policies: readonly StagingPolicy[];
+  /** The other policy knobs (src/kernel/policy.ts); the defaults are the kernel's. */
+  budgets: readonly ('2x' | 'per-chunk')[];
+  dedupes: readonly ('previous-package' | 'distinct')[];
+  polls: readonly ('msleep' | 'fine')[];
+  kernels: readonly ('6.12+' | 'pre-6.12')[];
+  hz: readonly Hz[];
+  /** Synthetic image size range in bytes (multiples of 4 are drawn). */
+  imageBytes: { min: number; max: number };
+  /** Share of runs with one CPU fault (apply-rejected, late-arrival, never-arrives). */
+  cpuFaultRate: number;
+  /** Share of runs with one CPU offline (a sibling is allowed; a primary makes the load -EBUSY). */
+  offlineRate: number;
+  /** Share of runs whose unstaged WRMSR 0x79 takes over a second (SMT siblings then panic). */
+  slowApplyRate: number;
+}
+
+export const DEFAULT_SPACE: Readonly<CampaignSpace> = Object.freeze({
+  machines: [{ kind: 'random' }],
+  random: { maxPackages: 2, maxCores: 8, threads: [1, 2] },
+  profiles: [
+    { kind: 'family', family: 'ideal' },
+    { kind: 'family', family: 'slow' },
+    { kind: 'family', family: 'limited-cache' },
+  ],
+  faults: ALL_FAULT_CHOICES,
+  placements: ['at', 'probability'],
+  probabilities: [0.02, 0.1, 0.5],
+  policies: STAGING_POLICIES,
+  budgets: ['2x'],
+  dedupes: ['previous-package'],
+  polls: ['msleep'],
+  kernels: ['6.12+'],
+  hz: [250, 1000],
+  imageBytes: { min: 8 * 1024, max: 64 * 1024 },
+  cpuFaultRate: 0.1,
+  offlineRate: 0.05,
+  slowApplyRate: 0.02,
+} satisfies CampaignSpace);
+
+/** Signatures of the preset CPUs; a random machine takes one of them. */
+const SIGNATURES = [0xa06d1, 0xa06f3, 0x806f8] as const;
+const CHUNK = 4096;
+/** An unstaged WRMSR 0x79 base cost over the siblings' 1 s patience. */
+export const SLOW_APPLY_BASE_NS = 1_200_000_000;
+
+/** One drawn injected mailbox fault. */
+export interface DrawnFault {
+  kind: CampaignFaultKind;
+  /** The package it is injected on; undefined = every package. */
+  pkg: number | undefined;
+  /** For device faults. */
+  fault?: DeviceFault;
+}
+
+export interface DrawnCpuFault {
+  cpu: number;
+  kind: 'never-arrives' | 'late-arrival' | 'apply-rejected';
+  delayNs?: number;
+}
+
+/** Everything one run is, as data; `options` and `replayArgs` are derived from it. */
+export interface DrawnRun {
+  /** The run's seed: drawRun(space, seed) gives this run again; also the simulation seed. */
+  seed: number;
+  machine: { kind: 'preset'; name: string } | { kind: 'random'; spec: MachineSpecInput };
+  packages: number;
+  cpus: number;
+  profile: DeviceProfile;
+  fault: DrawnFault | undefined;
+  policy: StagingPolicy;
+  budget: '2x' | 'per-chunk';
+  dedupe: 'previous-package' | 'distinct';
+  poll: 'msleep' | 'fine';
+  kernel: '6.12+' | 'pre-6.12';
+  hz: Hz;
+  imageBytes: number;
+  offlineCpu: number | undefined;
+  cpuFault: DrawnCpuFault | undefined;
+  slowApply: boolean;
+  /** Table row label: the injected mailbox fault kind, or 'none'. */
+  faultLabel: FaultChoice;
+  expectation: Expectation;
+}
+
+/** What the campaign expects from a run, before it runs. */
+export interface Expectation {
+  policy: StagingPolicy;
+  /** Both enumeration bits set: the driver can stage. */
+  stagingCapable: boolean;
+  /** The fault's errno if it ends a staging pass (undefined when it has none). */
+  faultErrno: number | undefined;
+  /** The line the kernel prints before `Error: staging failed` for this fault, as a pattern. */
+  faultLine: RegExp | undefined;
+  /** Packages whose mailbox has the fault (empty when none). */
+  faultPackages: number[];
+}
+
+/** The seed of run `index` of a campaign: independent streams per run. */
+export function runSeed(campaignSeed: number, index: number): number {
+  return new Rng(campaignSeed >>> 0).fork(index).nextU32();
+}
+
+/** Draw one run of the space, deterministically from its seed. */
+export function drawRun(space: CampaignSpace, seed: number): DrawnRun {
+  const rng = new Rng(seed >>> 0);
+  const choice = rng.pick(space.machines);
+  const machine: DrawnRun['machine'] =
+    choice.kind === 'preset'
+      ? { kind: 'preset', name: choice.name }
+      : { kind: 'random', spec: randomMachine(rng, space.random, seed) };
+  const spec = machine.kind === 'preset' ? presetInput(machine.name) : machine.spec;
+  const packages = spec.packages;
+  const cpus = packages * spec.coresPerPackage * spec.threadsPerCore;
+  const imageBytes = 4 * rng.int(Math.ceil(space.imageBytes.min / 4), Math.floor(space.imageBytes.max / 4));
+  const profile = drawProfile(rng, rng.pick(space.profiles));
+  const faultLabel = rng.pick(space.faults);
+  const fault = faultLabel === 'none' ? undefined : drawFault(rng, space, faultLabel, packages, imageBytes);
+  const policy = rng.pick(space.policies);
+  const hz = rng.pick(space.hz);
+  // Drawn only when there is a choice, so the kernel-only space keeps its draws.
+  const budget = space.budgets.length > 1 ? rng.pick(space.budgets) : space.budgets[0]!;
+  const dedupe = space.dedupes.length > 1 ? rng.pick(space.dedupes) : space.dedupes[0]!;
+  const poll = space.polls.length > 1 ? rng.pick(space.polls) : space.polls[0]!;
+  const kernel = space.kernels.length > 1 ? rng.pick(space.kernels) : space.kernels[0]!;
+  const offlineCpu = cpus > 1 && rng.chance(space.offlineRate) ? rng.int(1, cpus - 1) : undefined;
+  const cpuFault = rng.chance(space.cpuFaultRate) ? drawCpuFault(rng, cpus) : undefined;
+  const slowApply = rng.chance(space.slowApplyRate);
+  const stagingCapable = spec.staging.archCapMcuEnum && spec.staging.mcuStaging;
+  const faultErrno =
+    fault && fault.kind !== 'ignore-abort' && fault.kind !== 'mailbox-msr-fault'
+      ? FAULT_ERRNO[fault.kind]
+      : undefined;
+  return {
+    seed: seed >>> 0,
+    machine,
+    packages,
+    cpus,
+    profile,
+    fault,
+    policy,
+    budget,
+    dedupe,
+    poll,
+    kernel,
+    hz,
+    imageBytes,
+    offlineCpu,
+    cpuFault,
+    slowApply,
+    faultLabel,
+    expectation: {
+      policy,
+      stagingCapable,
+      faultErrno,
+      faultLine: fault ? faultLine(fault.kind, imageBytes) : undefined,
+      faultPackages: fault ? (fault.pkg === undefined ? range(packages) : [fault.pkg]) : [],
+    },
+  };
+}
+
+function presetInput(name: string): MachineSpecInput {
+  const preset = PRESETS[name];
+  if (!preset) throw new RangeError(`unknown machine preset '${name}'`);
+  return preset;
+}
+
+function randomMachine(rng: Rng, r: RandomMachineRange, seed: number): MachineSpecInput {
+  const capable = rng.chance(0.9);
+  // A machine without staging: either bit may be the missing one.
+  const archCapMcuEnum = capable || rng.chance(0.5);
+  return {
+    name: `random-${(seed >>> 0).toString(16).padStart(8, '0')}`,
+    description: 'campaign: a small random machine',
+    packages: rng.int(1, r.maxPackages),
+    coresPerPackage: rng.int(1, r.maxCores),
+    threadsPerCore: rng.pick(r.threads),
+    signature: rng.pick(SIGNATURES),
+    platformId: rng.int(0, 7),
+    initialRevision: rng.int(1, 0x7fff_0000),
+    staging: { archCapMcuEnum, mcuStaging: capable || (!archCapMcuEnum && rng.chance(0.5)) },
+    numbering: {
+      packages: rng.chance(0.25) ? 'interleaved' : 'package-major',
+      smt: rng.chance(0.25) ? 'adjacent' : 'last',
+    },
+  };
+}
+
+function drawProfile(rng: Rng, choice: ProfileChoice): DeviceProfile {
+  if (choice.kind === 'exact') return choice.profile;
+  switch (choice.family) {
+    case 'ideal':
+      return { kind: 'ideal' };
+    case 'slow':
+      // Up to 5 ms per chunk: a few msleep(1) polls per transaction.
+      return { kind: 'slow', chunkNs: rng.int(0, 5_000) * 1_000 };
+    case 'limited-cache':
+      return {
+        kind: 'limited-cache',
+        cacheChunks: rng.int(1, 8),
+        rerequestProbability: rng.pick([0, 0, 0.1, 0.5, 1]),
+        verifyPass: rng.chance(0.3),
+        extraChunks: rng.pick([0, 0, 0, 1, 2]),
+      };
+  }
+}
+
+function drawFault(
+  rng: Rng,
+  space: CampaignSpace,
+  kind: CampaignFaultKind,
+  packages: number,
+  imageBytes: number,
+): DrawnFault {
+  if (kind === 'mailbox-absent' || kind === 'mailbox-msr-fault')
+    return { kind, pkg: rng.int(0, packages - 1) };
+  const pkg = rng.chance(0.5) ? undefined : rng.int(0, packages - 1);
+  const placement = rng.pick(space.placements);
+  const chunks = Math.ceil(imageBytes / CHUNK);
+  // Positions up to two past one pass: a fault may also never fire.
+  const fault: DeviceFault =
+    placement === 'at'
+      ? { kind, atTransaction: rng.int(0, chunks + 1) }
+      : { kind, probability: rng.pick(space.probabilities) };
+  return { kind, pkg, fault };
+}
+
+/** Late arrivals around the kernel's limits: 0.5 s for offline siblings, 1 s for the rendezvous. */
+const LATE_ARRIVALS_NS = [
+  50_000, 499_999_000, 500_000_000, 500_001_000, 999_998_000, 999_999_000, 1_000_000_000, 1_000_001_000,
+  1_500_000_000,
+];
+
+function drawCpuFault(rng: Rng, cpus: number): DrawnCpuFault {
+  const cpu = rng.int(0, cpus - 1);
+  const roll = rng.next();
+  if (roll < 0.6) return { cpu, kind: 'apply-rejected' };
+  if (roll < 0.9) return { cpu, kind: 'late-arrival', delayNs: rng.pick(LATE_ARRIVALS_NS) };
+  return { cpu, kind: 'never-arrives' };
+}
+
+function faultLine(kind: CampaignFaultKind, imageBytes: number): RegExp | undefined {
+  if (kind === 'bad-header') return /^microcode: staging: invalid response header \(0x[0-9a-f]+\)$/;
+  if (kind === 'offset-past-end') {
+    return new RegExp(
+      `^microcode: staging: invalid offset \\(\\d+\\) past the image end \\(${imageBytes}\\)$`,
+    );
+  }
+  if (kind === 'mailbox-absent')
+    return /^WARNING: CPU: 0 PID: 1 at arch\/x86\/kernel\/cpu\/microcode\/intel\.c do_stage$/;
+  if (kind === 'mailbox-msr-fault') {
+    return /^WARNING: CPU: 0 PID: 1 at arch\/x86\/kernel\/cpu\/microcode\/intel\.c stage_microcode$/;
+  }
+  return undefined;
+}
+
+function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
+}
+
+// ---- the run as simulate() options and as simulate CLI arguments ----
+
+/** Package flags (no device, MSR fault) that only a machine file can carry. */
+function packageFlags(run: DrawnRun): { mailboxAbsent?: boolean; mailboxMsrFault?: boolean }[] | undefined {
+  const f = run.fault;
+  if (!f || (f.kind !== 'mailbox-absent' && f.kind !== 'mailbox-msr-fault')) return undefined;
+  const flags: { mailboxAbsent?: boolean; mailboxMsrFault?: boolean }[] = Array.from(
+    { length: run.packages },
+    () => ({}),
+  );
+  flags[f.pkg!] = f.kind === 'mailbox-absent' ? { mailboxAbsent: true } : { mailboxMsrFault: true };
+  return flags;
+}
+
+/**
+ * The machine file a replay needs, or undefined when a preset name is enough.
+ * A preset with package flags is written as `extends` + `packageConfig`.
+ */
+export function replayMachineFile(run: DrawnRun): Record<string, unknown> | undefined {
+  const flags = packageFlags(run);
+  if (run.machine.kind === 'random')
+    return flags ? { ...run.machine.spec, packageConfig: flags } : { ...run.machine.spec };
+  return flags ? { extends: run.machine.name, packageConfig: flags } : undefined;
+}
+
+/** The device fault as `--fault [PKG=]KIND[@N|%P]`. */
+function faultArg(f: DrawnFault): string | undefined {
+  if (!f.fault) return undefined;
+  const where =
+    f.fault.atTransaction !== undefined
+      ? `@${f.fault.atTransaction}`
+      : f.fault.probability !== undefined
+        ? `%${decimal(f.fault.probability)}`
+        : '';
+  return `${f.pkg === undefined ? '' : `${f.pkg}=`}${f.kind}${where}`;
+}
+
+/** The profile as `--profile SPEC` (see parseProfile in src/cli/sim-options.ts). */
+export function profileArg(p: DeviceProfile): string {
+  switch (p.kind) {
+    case 'ideal':
+      return 'ideal';
+    case 'slow':
+      return `slow:chunkNs=${decimal(p.chunkNs)}`;
+    case 'limited-cache': {
+      const parts = [
+        `cacheChunks=${p.cacheChunks}`,
+        `rerequestProbability=${decimal(p.rerequestProbability ?? 0)}`,
+      ];
+      if (p.verifyPass) parts.push('verifyPass');
+      parts.push(`extraChunks=${p.extraChunks ?? 0}`);
+      return `limited-cache:${parts.join(',')}`;
+    }
+  }
+}
+
+/** A number as plain decimal digits (the CLI parsers take no exponent). */
+function decimal(x: number): string {
+  const s = String(x);
+  if (/^\d+(\.\d+)?$/.test(s)) return s;
+  throw new RangeError(`${s} cannot be written as a plain decimal`);
+}
+
+/**
+ * `ucode-staging simulate` arguments that replay the run exactly (the trace is
+ * not part of the comparison: the campaign runs with trace off). `machineFile`
+ * is where replayMachineFile(run) was written, when it is needed.
+ */
+export function replayArgs(run: DrawnRun, machineFile?: string): string[] {
+  const needsFile = replayMachineFile(run) !== undefined;
+  if (needsFile && machineFile === undefined)
+    throw new RangeError('this run needs its machine file for a replay');
+  const machine = needsFile ? machineFile! : (run.machine as { name: string }).name;
+  const args = ['simulate', '--machine', machine, '--synthetic', '--image-size', String(run.imageBytes)];
+  args.push('--profile', profileArg(run.profile));
+  const fault = run.fault && faultArg(run.fault);
+  if (fault) args.push('--fault', fault);
+  if (run.offlineCpu !== undefined) args.push('--offline', String(run.offlineCpu));
+  if (run.cpuFault) {
+    const c = run.cpuFault;
+    args.push('--cpu-fault', `${c.cpu}=${c.kind}${c.delayNs !== undefined ? `:${c.delayNs}` : ''}`);
+  }
+  args.push('--hz', String(run.hz), '--kernel', run.kernel);
+  if (run.slowApply) args.push('--cost', `applyUnstagedBaseNs=${SLOW_APPLY_BASE_NS}`);
+  args.push('--staging', run.policy, '--budget', run.budget, '--dedupe', run.dedupe, '--poll', run.poll);
+  args.push('--seed', String(run.seed));
+  return args;
+}
+
+/**
+ * The machine input the simulate CLI builds from replayArgs (a preset or file,
+ * then --profile/--fault per package, --offline, --cpu-fault, --hz, --cost).
+ */
+export function machineInput(run: DrawnRun): MachineSpecInput {
+  const base: MachineSpecInput = structuredClone(
+    run.machine.kind === 'preset' ? presetInput(run.machine.name) : run.machine.spec,
+  );
+  const flags = packageFlags(run);
+  base.packageConfig = Array.from({ length: run.packages }, (_, p) => {
+    const config: NonNullable<MachineSpecInput['packageConfig']>[number] = {
+      ...(flags?.[p] ?? {}),
+      profile: run.profile,
+    };
+    const f = run.fault?.fault;
+    if (f && (run.fault!.pkg === undefined || run.fault!.pkg === p)) config.faults = [f];
+    return config;
+  });
+  if (run.offlineCpu !== undefined) base.offlineCpus = [run.offlineCpu];
+  if (run.cpuFault) base.cpuFaults = [...(base.cpuFaults ?? []), { ...run.cpuFault }];
+  base.cost = {
+    ...(base.cost ?? {}),
+    hz: run.hz,
+    kernelGeneration: run.kernel,
+    ...(run.slowApply ? { applyUnstagedBaseNs: SLOW_APPLY_BASE_NS } : {}),
+  };
+  return base;
+}
+
+/** simulate() options for the run: small synthetic image, no trace, bounded virtual time. */
+export function simulateOptions(run: DrawnRun, extra: Partial<SimulateOptions> = {}): SimulateOptions {
+  return {
+    machine: machineInput(run),
+    syntheticImageBytes: run.imageBytes,
+    policy: { staging: run.policy, budget: run.budget, dedupe: run.dedupe, poll: run.poll },
+    seed: run.seed,
+    trace: false,
+    ...extra,
+  };
+}

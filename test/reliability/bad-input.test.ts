@@ -1,0 +1,212 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/run.js';
+import { requireBuiltCli, runBuiltCli } from '../support/built-cli.js';
+import { captureIo } from './helpers.js';
+
+// Every input a user gives: machine files and command-line options. Bad input
+// gets one line that names the field or option, and exit 2; never a stack.
+
+const dir = mkdtempSync(join(tmpdir(), 'ucode-bad-input-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function cli(...args: string[]) {
+  const { io, out } = captureIo({ UCODE_STAGING_FIRMWARE_DIR: join(dir, 'no-firmware') });
+  const code = await runCli(args, io);
+  return { code, ...out() };
+}
+
+function machineFile(name: string, content: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, content);
+  return path;
+}
+
+/** Machine files and the text the one-line error must contain (the field, or what is wrong). */
+const MACHINE_FILES: [string, string, RegExp][] = [
+  ['unknown key', '{"extends":"up","bogus":1}', /machine field 'bogus': unknown field/],
+  [
+    'unknown key in a package',
+    '{"extends":"up","packageConfig":[{"bogus":true}]}',
+    /machine field 'packageConfig\.0\.bogus': unknown field/,
+  ],
+  [
+    'unknown cost key',
+    '{"extends":"up","cost":{"mmioWritNs":100}}',
+    /machine field 'cost\.mmioWritNs': unknown field/,
+  ],
+  [
+    'wrong type',
+    '{"extends":"up","packages":"two"}',
+    /machine field 'packages': Invalid input: expected number, received string/,
+  ],
+  ['0 packages', '{"extends":"up","packages":0}', /machine field 'packages': Too small/],
+  [
+    '100,000 cores per package',
+    '{"extends":"up","coresPerPackage":100000}',
+    /machine field 'coresPerPackage': Too big/,
+  ],
+  [
+    'too many CPUs in all',
+    '{"extends":"up","packages":64,"coresPerPackage":1024,"threadsPerCore":4}',
+    /machine field 'coresPerPackage': 262144 CPUs in all/,
+  ],
+  ['3 threads per core', '{"extends":"up","threadsPerCore":3}', /machine field 'threadsPerCore'/],
+  [
+    'negative cost',
+    '{"extends":"up","cost":{"mmioWriteNs":-5}}',
+    /machine field 'cost\.mmioWriteNs': Too small/,
+  ],
+  [
+    'negative CPU fault delay',
+    '{"extends":"up","cpuFaults":[{"cpu":0,"kind":"late-arrival","delayNs":-1}]}',
+    /machine field 'cpuFaults\.0\.delayNs'/,
+  ],
+  [
+    'unknown fault kind',
+    '{"extends":"up","packageConfig":[{"faults":[{"kind":"bogus"}]}]}',
+    /machine field 'packageConfig\.0\.faults\.0\.kind': Invalid option/,
+  ],
+  [
+    'fault at and with probability',
+    '{"extends":"up","packageConfig":[{"faults":[{"kind":"never-ready","atTransaction":1,"probability":0.5}]}]}',
+    /machine field 'packageConfig\.0\.faults\.0': give atTransaction or probability, not both/,
+  ],
+  [
+    'cache of 0 chunks',
+    '{"extends":"up","packageConfig":[{"profile":{"kind":"limited-cache","cacheChunks":0}}]}',
+    /machine field 'packageConfig\.0\.profile\.cacheChunks'/,
+  ],
+  [
+    'more package configs than packages',
+    '{"extends":"up","packageConfig":[{},{}]}',
+    /machine field 'packageConfig': 2 entries for 1 packages/,
+  ],
+  [
+    'an offline CPU that does not exist',
+    '{"extends":"up","offlineCpus":[999]}',
+    /machine field 'offlineCpus\.0': CPU 999 does not exist/,
+  ],
+  ['a missing field', '{"packages":1}', /machine field 'name'/],
+  [
+    'a half-given staging object',
+    '{"extends":"up","staging":{"archCapMcuEnum":true}}',
+    /machine field 'staging\.mcuStaging'/,
+  ],
+  ['extends no preset', '{"extends":"nope"}', /"extends" must name a preset/],
+  ['an array', '[1,2]', /must hold an object/],
+  ['not JSON', '{nope', /is not valid JSON/],
+];
+
+describe('machine files: one line naming the field, exit 2', () => {
+  for (const [label, content, message] of MACHINE_FILES) {
+    it(label, async () => {
+      const path = machineFile(`${label.replace(/\W+/g, '-')}.json`, content);
+      const r = await cli('simulate', '-m', path, '--image-size', '16K', '-q');
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/^ucode-staging simulate: [^\n]+\n$/);
+      expect(r.stderr).toMatch(message);
+    });
+  }
+
+  it('a YAML file that does not parse', async () => {
+    const path = machineFile('bad.yaml', 'packages: [1\n');
+    const r = await cli('simulate', '-m', path);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /^ucode-staging simulate: machine file '.*bad\.yaml' is not valid JSON\/YAML: [^\n]+\n$/,
+    );
+  });
+
+  it('a machine file that does not exist', async () => {
+    const r = await cli('simulate', '-m', join(dir, 'missing.json'));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/cannot read machine file '.*missing\.json'/);
+  });
+});
+
+/** Command lines and the text the one-line error must contain. */
+const OPTIONS: [string[], RegExp][] = [
+  [['simulate', '--bogus'], /Unknown option '--bogus'/],
+  [['simulate', '--seed', 'abc'], /--seed expects a whole number, got 'abc'/],
+  [['simulate', '--seed', '99999999999'], /--seed must be within 0\.\.4294967295/],
+  [['simulate', '--image-size', '10'], /--image-size must be within 52 bytes\.\.256M/],
+  [['simulate', '--image-size', '1G'], /--image-size expects a size like/],
+  [['simulate', '--staging', 'maybe'], /--staging must be one of auto, off, require/],
+  [['simulate', '--fault', 'bogus'], /bad --fault 'bogus'/],
+  [['simulate', '-m', 'up', '--fault', '5=never-ready'], /package 5 does not exist \(the machine has 1\)/],
+  [['simulate', '--profile', 'bogus'], /unknown device profile 'bogus'/],
+  [['simulate', '--profile', 'slow:chunkNs=-5'], /--profile slow: chunkNs must be a non-negative number/],
+  [['simulate', '-m', 'up', '--cost', 'mmioWriteNs=-5'], /machine field 'cost\.mmioWriteNs': Too small/],
+  [['simulate', '-m', 'up', '--cost', 'bogus=5'], /machine field 'cost\.bogus': unknown field/],
+  [['simulate', '-m', 'up', '--offline', '5'], /machine field 'offlineCpus\.0': CPU 5 does not exist/],
+  [['simulate', '-m', 'up', '--hz', '7'], /--hz must be one of 100, 250, 300, 1000, got '7'/],
+  [['simulate', '-m', 'nope'], /unknown machine preset 'nope'/],
+  [['campaign', '--runs', '0'], /--runs must be within 1\.\.100000000, got 0/],
+  [['campaign', '--runs', '1e3'], /--runs expects a whole number, got '1e3'/],
+  [['campaign', '--seed', '-5'], /Option '--seed' argument is ambiguous\./],
+  [['campaign', '--faults', 'bogus'], /--faults: 'bogus' is not one of none, error-status/],
+  [['campaign', '--machines', 'bogus'], /--machines: unknown machine 'bogus'/],
+  [['campaign', '--hz', '7'], /--hz: '7' is not one of 100, 250, 300, 1000/],
+  [['campaign', '--image-size', '64K-8K'], /--image-size: the range 64K-8K is empty/],
+  [['campaign', '--probabilities', '2'], /--probabilities expects a number within 0\.\.1/],
+  [['campaign', '--probabilities', '1e-3'], /--probabilities expects a number within 0\.\.1/],
+  [['campaign', '--cpu-fault-rate', '-0.5'], /argument is ambiguous|--cpu-fault-rate expects/],
+  [['campaign', '--threads', '3'], /--threads: '3' is not one of 1, 2, 4/],
+  [['campaign', '--max-cores', '0'], /--max-cores must be within 1\.\.1024/],
+  [['campaign', '--policies', 'maybe'], /--policies: 'maybe' is not one of auto, off, require/],
+  [['campaign', '--profiles', 'bogus'], /--profiles: unknown profile 'bogus'/],
+  [
+    ['campaign', '--profiles', 'slow:chunkNs=x'],
+    /--profiles: --profile slow: chunkNs must be a non-negative number/,
+  ],
+  [
+    ['campaign', '--probabilities', '0.0000001'],
+    /--probabilities: 0\.0000001 is too small to replay as a plain decimal/,
+  ],
+  [['campaign', '--profiles', 'slow:chunkNs=1e21'], /--profiles: 'slow:chunkNs=1e21': chunkNs: Too big/],
+  [['campaign', '--placements', 'sometimes'], /--placements: 'sometimes' is not one of at, probability/],
+  [['campaign', '--faults', 'none,,never-ready'], /--faults expects a comma-separated list/],
+  [['campaign', '--bogus'], /Unknown option '--bogus'/],
+];
+
+describe('command-line options: one line naming the option, exit 2', () => {
+  for (const [args, message] of OPTIONS) {
+    it(args.join(' '), async () => {
+      const r = await cli(...args);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(message);
+      if (args[0] === 'campaign') expect(r.stderr).toMatch(/^ucode-staging campaign: [^\n]+\n$/);
+    });
+  }
+});
+
+describe('bad input through the built binary', () => {
+  beforeAll(requireBuiltCli);
+
+  it('a machine file with an unknown key', () => {
+    const path = machineFile('binary-unknown.json', '{"extends":"up","bogus":1}');
+    const r = runBuiltCli(['simulate', '-m', path]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`ucode-staging simulate: machine field 'bogus': unknown field\n`);
+  });
+
+  it('a machine file with 100,000 CPUs per package', () => {
+    const path = machineFile('binary-huge.json', '{"extends":"up","coresPerPackage":100000}');
+    const r = runBuiltCli(['simulate', '-m', path]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(
+      "ucode-staging simulate: machine field 'coresPerPackage': Too big: expected number to be <=1024\n",
+    );
+  });
+
+  it('a campaign option out of range', () => {
+    const r = runBuiltCli(['campaign', '--hz', '7']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe("ucode-staging campaign: --hz: '7' is not one of 100, 250, 300, 1000\n");
+  });
+});
