@@ -17,6 +17,8 @@ const PAGE_SHIFT = 12;
 const PAGE_MASK = 0xfff;
 /** Highest number of live mappings; a mapping is one slot of the dispatch table. */
 const MAX_SLOTS = 4096;
+/** Slots allocated with a bus; the tables double as ioremap() needs more (a run maps one per package). */
+const INITIAL_SLOTS = 16;
 
 interface Range {
   base: number;
@@ -30,20 +32,36 @@ interface Range {
  * A mapping's "virtual address" is `slot << 12 | offset`, so an access is one
  * array load to find the device plus one add for the register offset (the v86
  * bus idea). The slot arrays only ever hold MmioDevice instances, which keeps
- * the hot path monomorphic when every mapped device is a mailbox.
+ * the hot path monomorphic when every mapped device is a mailbox. Consecutive
+ * accesses through the same mapping skip even that lookup (`hotSlot`).
  */
 export class MmioBus {
   /** Set to record every access (for mmiotrace); off on the fast path. */
   recorder: MmioTraceRecorder | undefined;
 
   private readonly ranges: Range[] = [];
-  private readonly slotDevice: (MmioDevice | undefined)[] = new Array(MAX_SLOTS).fill(undefined);
-  private readonly slotDeviceOffset = new Float64Array(MAX_SLOTS);
-  private readonly slotPhys = new Float64Array(MAX_SLOTS);
-  private readonly slotLimit = new Uint32Array(MAX_SLOTS);
+  /** Slot 0 is never a mapping (0 is ioremap()'s failure value); slots are appended in order. */
+  private readonly slotDevice: (MmioDevice | undefined)[] = [undefined];
+  private slotDeviceOffset = new Float64Array(INITIAL_SLOTS);
+  private slotPhys = new Float64Array(INITIAL_SLOTS);
+  private slotLimit = new Uint32Array(INITIAL_SLOTS);
   private nextSlot = 1;
-  private readonly writeNs: number;
-  private readonly readNs: number;
+  // Numeric fields get an initializer: a declared-only field starts as `undefined`
+  // (class-field semantics), and V8 then keeps it in a generic tagged slot.
+  private readonly writeNs: number = 0;
+  private readonly readNs: number = 0;
+
+  /**
+   * The mapping the last access went through, copied into plain fields: the
+   * driver streams thousands of dwords through one mapping, and a hit costs a
+   * compare instead of an array and three typed-array loads. Only ever a copy
+   * of the slot arrays for a live slot (reset by iounmap), so it never changes
+   * what an access does.
+   */
+  private hotSlot = -1;
+  private hotDevice: MmioDevice | undefined = undefined;
+  private hotDeviceOffset = 0;
+  private hotLimit = 0;
 
   constructor(
     private readonly clock: VirtualClock,
@@ -67,6 +85,7 @@ export class MmioBus {
     const range = this.ranges.find((r) => pa >= r.base && pa + size <= r.base + r.size);
     if (!range || size > PAGE_MASK + 1 || this.nextSlot >= MAX_SLOTS) return 0;
     const slot = this.nextSlot++;
+    if (slot === this.slotLimit.length) this.growSlots();
     this.slotDevice[slot] = range.device;
     this.slotDeviceOffset[slot] = pa - range.base;
     this.slotPhys[slot] = pa;
@@ -81,15 +100,18 @@ export class MmioBus {
       throw new BusFault(`iounmap of unmapped address 0x${va.toString(16)}`);
     this.recorder?.record(MMIO_UNMAP, this.clock.now, this.slotPhys[slot]!, 0, slot);
     this.slotDevice[slot] = undefined;
+    if (slot === this.hotSlot) {
+      this.hotSlot = -1;
+      this.hotDevice = undefined;
+    }
   }
 
   readl(va: number): number {
     const slot = va >>> PAGE_SHIFT;
-    const device = this.slotDevice[slot];
     const off = va & PAGE_MASK;
-    if (device === undefined || off >= this.slotLimit[slot]!) throw this.fault('read', va);
+    if (slot !== this.hotSlot || off >= this.hotLimit) this.select(slot, off, va, 'read');
     this.clock.now += this.readNs;
-    const value = device.read32(this.slotDeviceOffset[slot]! + off) >>> 0;
+    const value = this.hotDevice!.read32(this.hotDeviceOffset + off) >>> 0;
     if (this.recorder !== undefined)
       this.recorder.record(MMIO_READ, this.clock.now, this.slotPhys[slot]! + off, value, slot);
     return value;
@@ -97,13 +119,35 @@ export class MmioBus {
 
   writel(value: number, va: number): void {
     const slot = va >>> PAGE_SHIFT;
-    const device = this.slotDevice[slot];
     const off = va & PAGE_MASK;
-    if (device === undefined || off >= this.slotLimit[slot]!) throw this.fault('write', va);
+    if (slot !== this.hotSlot || off >= this.hotLimit) this.select(slot, off, va, 'write');
     this.clock.now += this.writeNs;
     if (this.recorder !== undefined)
       this.recorder.record(MMIO_WRITE, this.clock.now, this.slotPhys[slot]! + off, value >>> 0, slot);
-    device.write32(this.slotDeviceOffset[slot]! + off, value >>> 0);
+    this.hotDevice!.write32(this.hotDeviceOffset + off, value >>> 0);
+  }
+
+  /** Slow path of an access: check the mapping and make it the hot one, or fault. */
+  private select(slot: number, off: number, va: number, what: 'read' | 'write'): void {
+    const device = this.slotDevice[slot];
+    if (device === undefined || off >= this.slotLimit[slot]!) throw this.fault(what, va);
+    this.hotSlot = slot;
+    this.hotDevice = device;
+    this.hotDeviceOffset = this.slotDeviceOffset[slot]!;
+    this.hotLimit = this.slotLimit[slot]!;
+  }
+
+  private growSlots(): void {
+    const n = Math.min(MAX_SLOTS, this.slotLimit.length * 2);
+    const offset = new Float64Array(n);
+    offset.set(this.slotDeviceOffset);
+    this.slotDeviceOffset = offset;
+    const phys = new Float64Array(n);
+    phys.set(this.slotPhys);
+    this.slotPhys = phys;
+    const limit = new Uint32Array(n);
+    limit.set(this.slotLimit);
+    this.slotLimit = limit;
   }
 
   private fault(what: string, va: number): BusFault {

@@ -1,7 +1,10 @@
+import { sumWords } from '../../format/checksum.js';
+
 /**
  * What the device knows about the microcode format: just enough to size its
  * buffer from the first chunk and to check the main checksum when the image is
- * complete. Deliberately independent of src/format (hardware has its own copy).
+ * complete. It shares only the dword sum with src/format; the driver side never
+ * sees any of it.
  *
  * All functions work on dwords as they arrived through WRDATA, so nothing here
  * depends on the byte order of the JavaScript engine.
@@ -48,7 +51,5 @@ export function mainChecksumOk(image: Uint32Array): boolean {
     if (covered % 4 !== 0 || covered / 4 > image.length) return false;
     end = covered / 4;
   }
-  let sum = 0;
-  for (let i = 0; i < end; i++) sum = (sum + image[i]!) >>> 0;
-  return sum === 0;
+  return sumWords(image.subarray(0, end)) === 0;
 }
