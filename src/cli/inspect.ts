@@ -1,4 +1,4 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdirSync, readFileSync, type Stats, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -92,23 +92,28 @@ function describeFsError(err: unknown): string {
   }
 }
 
-/** Resolves arguments to files before anything is printed, so a bad path fails cleanly. */
-async function collectFiles(paths: string[]): Promise<string[]> {
+/**
+ * Resolves arguments to files before anything is printed, so a bad path fails cleanly.
+ * Synchronous on purpose: a firmware folder is a few hundred small local files,
+ * and one await per file left the process idle half of the time.
+ */
+function collectFiles(paths: string[]): string[] {
   const files: string[] = [];
   for (const path of paths) {
-    const info = await stat(path).catch((err: unknown) => {
-      throw new UsageError(`cannot access '${path}': ${describeFsError(err)}`);
-    });
+    const info = fsCall(() => statSync(path), `cannot access '${path}'`);
     if (info.isFile()) {
       files.push(path);
     } else if (info.isDirectory()) {
-      const names = await readdir(path).catch((err: unknown) => {
-        throw new UsageError(`cannot read folder '${path}': ${describeFsError(err)}`);
-      });
+      const names = fsCall(() => readdirSync(path), `cannot read folder '${path}'`);
       for (const name of names.sort()) {
         const entry = join(path, name);
         // stat, not lstat: firmware folders often hold symlinks to the real files.
-        const entryInfo = await stat(entry).catch(() => undefined);
+        let entryInfo: Stats | undefined;
+        try {
+          entryInfo = statSync(entry);
+        } catch {
+          entryInfo = undefined;
+        }
         if (entryInfo?.isFile()) files.push(entry);
       }
     } else {
@@ -118,10 +123,16 @@ async function collectFiles(paths: string[]): Promise<string[]> {
   return files;
 }
 
-async function inspectPath(path: string, match: InspectMatch | null): Promise<InspectFile> {
-  const bytes = await readFile(path).catch((err: unknown) => {
-    throw new UsageError(`cannot read '${path}': ${describeFsError(err)}`);
-  });
+function fsCall<T>(call: () => T, what: string): T {
+  try {
+    return call();
+  } catch (err) {
+    throw new UsageError(`${what}: ${describeFsError(err)}`);
+  }
+}
+
+function inspectPath(path: string, match: InspectMatch | null): InspectFile {
+  const bytes = fsCall(() => readFileSync(path), `cannot read '${path}'`);
   return inspectFile(path, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), match);
 }
 
@@ -138,9 +149,8 @@ export const inspectCommand: Command = async (argv: string[], io: CliIo): Promis
     io.stdout(HELP);
     return 0;
   }
-  const paths = await collectFiles(args.paths);
-  const files: InspectFile[] = [];
-  for (const path of paths) files.push(await inspectPath(path, args.match));
+  const paths = collectFiles(args.paths);
+  const files = paths.map((path) => inspectPath(path, args.match));
   const report = inspectReport(files, args.match);
   io.stdout(
     args.json ? `${JSON.stringify(report, null, 2)}\n` : renderInspectTable(report, displayNames(paths)),
