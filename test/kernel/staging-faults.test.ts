@@ -93,6 +93,18 @@ describe('staging fault matrix: errno, message, fallback', () => {
     );
   });
 
+  it('staging=require on a CPU without staging aborts before stopping any CPU', () => {
+    const r = run(machine({ staging: { archCapMcuEnum: true, mcuStaging: false } }), {
+      policy: { staging: 'require' },
+    });
+    expect(texts(r)).toContain('microcode: Staging required but not available: late load aborted.');
+    expect(r.outcome).toBe('aborted');
+    expect(r.returnCode).toBe(-95);
+    expect(r.stopWindow).toBeNull();
+    // The kernel's own behaviour on the same machine: an ordinary late load.
+    expect(run(machine({ staging: { archCapMcuEnum: true, mcuStaging: false } })).outcome).toBe('updated');
+  });
+
   it('a mailbox nobody decodes: ioremap fails, -EADDRNOTAVAIL', () => {
     const r = run(machine({ packageConfig: [{ mailboxAbsent: true }] }));
     expect(texts(r)).toContain('microcode: Error: staging failed (-99) for CPU0 at package 0.');
