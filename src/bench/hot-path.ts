@@ -12,7 +12,7 @@
  */
 
 import { doStage, type StagingContext } from '../kernel/intel/staging.js';
-import type { PackageStaging } from '../kernel/ops.js';
+import { newPackageStaging, type PackageStaging } from '../kernel/ops.js';
 import { KERNEL_POLICY } from '../kernel/policy.js';
 import { KernelLog } from '../kernel/printk.js';
 import { Tracer } from '../kernel/trace.js';
@@ -124,19 +124,7 @@ export function stagingRun(spec: MachineSpec, words: Uint32Array, trace: boolean
     words,
     ucodeLen: words.length * 4,
   };
-  const record: PackageStaging = {
-    pkg: 0,
-    cpu: 0,
-    mailboxPa: machine.mailboxAddress(0),
-    errno: 0,
-    bytesSent: 0,
-    chunks: 0,
-    resends: 0,
-    polls: 0,
-    dwordsWritten: 0,
-    startNs: machine.now(),
-    endNs: 0,
-  };
+  const record = newPackageStaging(0, 0, machine.mailboxAddress(0), machine.now());
   return { machine, ctx, record, mailboxPa: record.mailboxPa, errno: 0 };
 }
 

@@ -1,18 +1,5 @@
 /** One name per check of the kernel's file walk and sanity check, in the order they run. */
-export type FormatErrorKind =
-  | 'truncated-header'
-  | 'totalsize-too-small'
-  | 'truncated-file'
-  | 'bad-size'
-  | 'bad-header-version'
-  | 'ext-table-truncated'
-  | 'ext-table-size-mismatch'
-  | 'ext-table-checksum'
-  | 'data-checksum'
-  | 'ext-signature-checksum';
-
-/** All kinds in check order; useful for tests and documentation tables. */
-export const FORMAT_ERROR_KINDS: readonly FormatErrorKind[] = [
+export const FORMAT_ERROR_KINDS = [
   'truncated-header',
   'totalsize-too-small',
   'truncated-file',
@@ -23,7 +10,9 @@ export const FORMAT_ERROR_KINDS: readonly FormatErrorKind[] = [
   'ext-table-checksum',
   'data-checksum',
   'ext-signature-checksum',
-];
+] as const;
+
+export type FormatErrorKind = (typeof FORMAT_ERROR_KINDS)[number];
 
 const fixedMessages: Readonly<Record<Exclude<FormatErrorKind, 'bad-header-version'>, string>> = {
   'truncated-header': 'error! Truncated or inaccessible header in microcode data file',

@@ -74,3 +74,25 @@ export interface StagingReport {
   startNs: number;
   endNs: number;
 }
+
+/** A staging pass that has not sent anything yet. */
+export function newPackageStaging(
+  pkg: number,
+  cpu: number,
+  mailboxPa: number,
+  startNs: number,
+): PackageStaging {
+  return {
+    pkg,
+    cpu,
+    mailboxPa,
+    errno: 0,
+    bytesSent: 0,
+    chunks: 0,
+    resends: 0,
+    polls: 0,
+    dwordsWritten: 0,
+    startNs,
+    endNs: 0,
+  };
+}

@@ -2,7 +2,13 @@ import { decodeSignature, fmsFileName, type MicrocodeBlob, selectForLateLoad } f
 import type { HostPort } from '../../platform/host-port.js';
 import { EOPNOTSUPP } from '../errno.js';
 import type { FirmwareSource } from '../firmware.js';
-import type { CpuSignature, MicrocodeOps, PackageStaging, StagingReport, UcodeState } from '../ops.js';
+import {
+  type CpuSignature,
+  type MicrocodeOps,
+  newPackageStaging,
+  type StagingReport,
+  type UcodeState,
+} from '../ops.js';
 import type { Policy } from '../policy.js';
 import type { KernelLog } from '../printk.js';
 import type { Tracer } from '../trace.js';
@@ -221,19 +227,7 @@ export class IntelMicrocodeDriver implements MicrocodeOps {
         report.failedPackage = pkg;
         return finish();
       }
-      const rec: PackageStaging = {
-        pkg,
-        cpu,
-        mailboxPa: mmioPa,
-        errno: 0,
-        bytesSent: 0,
-        chunks: 0,
-        resends: 0,
-        polls: 0,
-        dwordsWritten: 0,
-        startNs: port.now(),
-        endNs: 0,
-      };
+      const rec = newPackageStaging(pkg, cpu, mmioPa, port.now());
       report.packages.push(rec);
       const err = doStage(ctx, mmioPa, rec);
       rec.errno = err;
