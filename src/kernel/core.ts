@@ -247,136 +247,152 @@ export class MicrocodeCore {
    * machine would not come back.
    */
   private rendezvous(report: LateLoadReport, offline: number[]): { startNs: number; endNs: number } {
-    const { port, ops, log, tracer, cost, cpuAvailability } = this.o;
+    const { port, log, tracer } = this.o;
     const cpus = report.cpus;
     const T0 = port.now();
-    const onlineCpus = cpus.filter((t) => t.online);
-
-    // Each CPU's stopper thread is woken in turn, then raises an NMI to itself.
-    onlineCpus.forEach((t, k) => {
-      t.stoppedNs = T0 + cost.stopMachineEntryNs + k * cost.stopMachineFanoutNs;
-      t.arrivedNs = t.stoppedNs + cpuAvailability.stallNs(t.cpu) + cost.nmiSelfIpiNs;
-    });
-
-    // CPU 0 first kicks soft-offlined siblings and waits up to 0.5 s for them.
-    let cpu0Proceeds = true;
-    const cpu0 = cpus[0]!;
+    const online = cpus.filter((t) => t.online);
+    this.stopCpus(online, T0);
     // If CPU 0 never arrives it never kicks anyone: the machine hangs in stop_machine below.
-    if (offline.length > 0 && Number.isFinite(cpu0.arrivedNs)) {
-      const kickStart = cpu0.arrivedNs;
-      let latest = kickStart;
-      for (const cpu of offline) {
-        const respond = kickStart + cost.nmiSelfIpiNs + cpuAvailability.stallNs(cpu);
-        if (Number.isFinite(respond)) cpus[cpu]!.result = 'offline';
-        cpus[cpu]!.arrivedNs = respond;
-        latest = Math.max(latest, respond);
+    const cpu0Proceeds =
+      offline.length === 0 || !Number.isFinite(cpus[0]!.arrivedNs) || this.kickOfflineCpus(cpus, offline);
+    // A CPU 0 that gave up on the offline siblings skips the load and never joins the count.
+    const counted = cpu0Proceeds ? online : online.filter((t) => t.cpu !== 0);
+
+    if (this.waitForCpus(counted, online.length, report)) {
+      this.loadPrimaries(counted);
+      const panic = this.loadSecondaries(counted, cpus);
+      if (panic) {
+        port.runAt(panic.atNs);
+        const msg = `Microcode load: Primary CPU ${panic.primary} timed out`;
+        log.printk('emerg', `Kernel panic - not syncing: ${msg}`);
+        report.outcome = 'panic';
+        report.panicMessage = msg;
+        return { startNs: T0, endNs: panic.atNs };
       }
-      const steps = Math.ceil((latest - kickStart) / US);
-      if (steps < OFFLINE_KICK_STEPS) {
-        cpu0.arrivedNs = kickStart + steps * US;
-      } else {
-        cpu0Proceeds = false;
-        for (const cpu of offline)
-          if (!Number.isFinite(cpus[cpu]!.arrivedNs)) cpus[cpu]!.arrivedNs = Number.NaN;
-      }
-      tracer.span(
-        'offline_kick',
-        'kick offline siblings',
-        0,
-        kickStart,
-        cpu0Proceeds ? cpu0.arrivedNs : kickStart + OFFLINE_KICK_STEPS * US,
-        {
-          offline: offline.length,
-          proceeded: cpu0Proceeds,
-        },
-      );
-    }
-
-    // wait_for_cpus(): everyone waits for the last arrival, for at most 1 s.
-    // A CPU that gives up re-increments the counter, so then nobody sees zero.
-    const counted = onlineCpus.filter((t) => t.cpu !== 0 || cpu0Proceeds);
-    const lastArrival =
-      counted.length === onlineCpus.length ? maxOf(counted, (t) => t.arrivedNs) : Number.POSITIVE_INFINITY;
-    const timedOut = counted.some((t) => !(lastArrival - t.arrivedNs < RENDEZVOUS_STEPS * US));
-    const arrivedInTime = (t: CpuTimeline): boolean => Number.isFinite(t.arrivedNs);
-
-    if (!cpu0Proceeds) {
-      cpu0.doneNs = cpu0.arrivedNs + OFFLINE_KICK_STEPS * US;
-    }
-
-    if (timedOut) {
-      this.timeoutAll(counted, report);
-      const stuck = onlineCpus.find((t) => !arrivedInTime(t));
+    } else {
+      const stuck = online.find((t) => !Number.isFinite(t.arrivedNs));
       if (stuck) {
         // stop_machine waits for every CPU to finish the handler: it never returns.
         report.outcome = 'hang';
         log.printk('err', `(stop_machine never completes: CPU ${stuck.cpu} never reached the rendezvous)`);
         return { startNs: T0, endNs: Number.POSITIVE_INFINITY };
       }
-    } else {
-      for (const t of counted) {
-        t.releasedNs = t.arrivedNs + Math.ceil((lastArrival - t.arrivedNs) / US) * US;
-        tracer.span('rendezvous', 'wait_for_cpus', t.cpu, t.arrivedNs, t.releasedNs);
-      }
-      // Primary threads apply in parallel, each on its own core.
-      const sctrlApply = new Map<number, boolean>();
-      for (const t of counted) {
-        if (t.ctrlCpu !== t.cpu) continue;
-        port.runAt(t.releasedNs);
-        t.applyStartNs = t.releasedNs;
-        t.result = ops.applyMicrocode(t.cpu);
-        t.applyEndNs = t.doneNs = port.now();
-        tracer.span('apply', `apply (${t.result})`, t.cpu, t.applyStartNs, t.applyEndNs, {
-          result: t.result,
-        });
-        sctrlApply.set(t.cpu, t.result === 'updated' || t.result === 'ok');
-      }
-      // Siblings wait (1 s at most) for their primary's verdict, then apply or copy it.
-      let panicAt = Number.POSITIVE_INFINITY;
-      let panicCpu = -1;
-      const secondaries = counted
-        .filter((t) => t.ctrlCpu !== t.cpu)
-        .sort((a, b) => a.releasedNs - b.releasedNs);
-      for (const t of secondaries) {
-        const primary = cpus[t.ctrlCpu]!;
-        const steps = Math.ceil(Math.max(0, primary.doneNs - t.releasedNs) / US);
-        if (steps >= RENDEZVOUS_STEPS) {
-          const at = t.releasedNs + RENDEZVOUS_STEPS * US;
-          if (at < panicAt) {
-            panicAt = at;
-            panicCpu = t.ctrlCpu;
-          }
-          continue;
-        }
-        const start = t.releasedNs + steps * US;
-        tracer.span('wait_primary', 'wait for primary', t.cpu, t.releasedNs, start);
-        port.runAt(start);
-        t.applyStartNs = start;
-        t.result = sctrlApply.get(t.ctrlCpu) ? ops.applyMicrocode(t.cpu) : primary.result;
-        t.applyEndNs = t.doneNs = port.now();
-        tracer.span('apply', `apply (${t.result})`, t.cpu, t.applyStartNs, t.applyEndNs, {
-          result: t.result,
-        });
-      }
-      if (panicCpu >= 0) {
-        port.runAt(panicAt);
-        const msg = `Microcode load: Primary CPU ${panicCpu} timed out`;
-        log.printk('emerg', `Kernel panic - not syncing: ${msg}`);
-        report.outcome = 'panic';
-        report.panicMessage = msg;
-        return { startNs: T0, endNs: panicAt };
-      }
     }
 
-    // Offline siblings were released by CPU 0 at the end of its part.
+    // CPU 0 releases the offline siblings at the end of its part.
     for (const cpu of offline) {
       const t = cpus[cpu]!;
-      if (t.result === 'offline') t.doneNs = Math.max(cpu0.doneNs, t.arrivedNs);
+      if (t.result === 'offline') t.doneNs = Math.max(cpus[0]!.doneNs, t.arrivedNs);
     }
-    const startNs = -maxOf(onlineCpus, (t) => -t.stoppedNs);
-    const endNs = maxOf(onlineCpus, (t) => t.doneNs);
-    for (const t of onlineCpus) tracer.span('stop_machine', 'stop_machine', t.cpu, t.stoppedNs, endNs);
+    const startNs = -maxOf(online, (t) => -t.stoppedNs);
+    const endNs = maxOf(online, (t) => t.doneNs);
+    for (const t of online) tracer.span('stop_machine', 'stop_machine', t.cpu, t.stoppedNs, endNs);
     return { startNs, endNs };
+  }
+
+  /** Each CPU's stopper thread is woken in turn, then the CPU raises an NMI to itself. */
+  private stopCpus(online: CpuTimeline[], T0: number): void {
+    const { cost, cpuAvailability } = this.o;
+    online.forEach((t, k) => {
+      t.stoppedNs = T0 + cost.stopMachineEntryNs + k * cost.stopMachineFanoutNs;
+      t.arrivedNs = t.stoppedNs + cpuAvailability.stallNs(t.cpu) + cost.nmiSelfIpiNs;
+    });
+  }
+
+  /**
+   * kick_offline_cpus(): CPU 0 sends each soft-offlined sibling an NMI and waits
+   * up to 0.5 s (udelay(1) steps) for all of them to check in. Returns whether
+   * they did; CPU 0's arrival at the rendezvous moves to the end of the wait.
+   */
+  private kickOfflineCpus(cpus: CpuTimeline[], offline: number[]): boolean {
+    const { cost, cpuAvailability, tracer } = this.o;
+    const cpu0 = cpus[0]!;
+    const kickStart = cpu0.arrivedNs;
+    let latest = kickStart;
+    for (const cpu of offline) {
+      const respond = kickStart + cost.nmiSelfIpiNs + cpuAvailability.stallNs(cpu);
+      if (Number.isFinite(respond)) {
+        cpus[cpu]!.result = 'offline';
+        cpus[cpu]!.arrivedNs = respond;
+      }
+      latest = Math.max(latest, respond);
+    }
+    const steps = Math.ceil((latest - kickStart) / US);
+    const proceeded = steps < OFFLINE_KICK_STEPS;
+    const endNs = kickStart + (proceeded ? steps : OFFLINE_KICK_STEPS) * US;
+    if (proceeded) cpu0.arrivedNs = endNs;
+    // Without its siblings CPU 0 skips the load; it is done when it stops waiting.
+    else cpu0.doneNs = endNs;
+    tracer.span('offline_kick', 'kick offline siblings', 0, kickStart, endNs, {
+      offline: offline.length,
+      proceeded,
+    });
+    return proceeded;
+  }
+
+  /**
+   * wait_for_cpus(): everyone waits for the last arrival, for at most 1 s in
+   * 1 us steps. Returns whether all were released; otherwise every CPU timed out
+   * (one that gives up re-increments the counter, so nobody sees zero after it).
+   */
+  private waitForCpus(counted: CpuTimeline[], onlineCount: number, report: LateLoadReport): boolean {
+    const lastArrival =
+      counted.length === onlineCount ? maxOf(counted, (t) => t.arrivedNs) : Number.POSITIVE_INFINITY;
+    if (counted.some((t) => !(lastArrival - t.arrivedNs < RENDEZVOUS_STEPS * US))) {
+      this.timeoutAll(counted, report);
+      return false;
+    }
+    for (const t of counted) {
+      t.releasedNs = t.arrivedNs + Math.ceil((lastArrival - t.arrivedNs) / US) * US;
+      this.o.tracer.span('rendezvous', 'wait_for_cpus', t.cpu, t.arrivedNs, t.releasedNs);
+    }
+    return true;
+  }
+
+  /** __load_primary(): each core's control CPU applies, in parallel with the other cores. */
+  private loadPrimaries(counted: CpuTimeline[]): void {
+    for (const t of counted) if (t.ctrlCpu === t.cpu) this.apply(t, t.releasedNs);
+  }
+
+  /**
+   * load_secondary(): a sibling waits (1 s at most) for its primary, then applies
+   * if the primary updated or was current, else copies its result. Returns the
+   * first sibling timeout, which panics the machine.
+   */
+  private loadSecondaries(
+    counted: CpuTimeline[],
+    cpus: CpuTimeline[],
+  ): { atNs: number; primary: number } | undefined {
+    let panic: { atNs: number; primary: number } | undefined;
+    const secondaries = counted
+      .filter((t) => t.ctrlCpu !== t.cpu)
+      .sort((a, b) => a.releasedNs - b.releasedNs);
+    for (const t of secondaries) {
+      const primary = cpus[t.ctrlCpu]!;
+      const steps = Math.ceil(Math.max(0, primary.doneNs - t.releasedNs) / US);
+      if (steps >= RENDEZVOUS_STEPS) {
+        const atNs = t.releasedNs + RENDEZVOUS_STEPS * US;
+        if (!panic || atNs < panic.atNs) panic = { atNs, primary: t.ctrlCpu };
+        continue;
+      }
+      const start = t.releasedNs + steps * US;
+      this.o.tracer.span('wait_primary', 'wait for primary', t.cpu, t.releasedNs, start);
+      if (primary.result === 'updated' || primary.result === 'ok') this.apply(t, start);
+      else {
+        t.applyStartNs = t.applyEndNs = t.doneNs = start;
+        t.result = primary.result;
+      }
+    }
+    return panic;
+  }
+
+  private apply(t: CpuTimeline, startNs: number): void {
+    const { port, ops, tracer } = this.o;
+    port.runAt(startNs);
+    t.applyStartNs = startNs;
+    t.result = ops.applyMicrocode(t.cpu);
+    t.applyEndNs = t.doneNs = port.now();
+    tracer.span('apply', `apply (${t.result})`, t.cpu, t.applyStartNs, t.applyEndNs, { result: t.result });
   }
 
   /** Every counted CPU gives up after 1 s; the first primary to do so prints how many are missing. */
