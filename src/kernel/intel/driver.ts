@@ -51,7 +51,6 @@ export class IntelMicrocodeDriver implements MicrocodeOps {
   /** The image chosen for the late load (ucode_patch_late) and where it sits in memory. */
   private patch: { blob: MicrocodeBlob; pa: number; words: Uint32Array } | undefined;
   private readonly cpuSig: CpuSignature[] = [];
-  lastStaging: StagingReport | undefined;
   /** boot_cpu_data.microcode. */
   bootRevision = 0;
 
@@ -204,7 +203,6 @@ export class IntelMicrocodeDriver implements MicrocodeOps {
     };
     const finish = (): StagingReport => {
       report.endNs = port.now();
-      this.lastStaging = report;
       return report;
     };
     if (len % 4 !== 0) {
