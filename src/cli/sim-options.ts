@@ -8,6 +8,7 @@ import type { MachineSpecInput } from '../platform/machine-spec.js';
 import { DEVICE_FAULT_KINDS, type DeviceFault, type DeviceProfile } from '../platform/mailbox/config.js';
 import { PRESETS } from '../platform/presets.js';
 import { resolveMachine, type SimulateOptions, SimulationInputError } from '../sim/simulate.js';
+import { FolderFirmware } from './folder-firmware.js';
 import { UsageError } from './io.js';
 
 export const DEFAULT_FIRMWARE_DIR = '/lib/firmware/intel-ucode';
@@ -305,19 +306,6 @@ function oneOf<const T extends string>(flag: string, value: string, allowed: rea
   if (!(allowed as readonly string[]).includes(value))
     throw new UsageError(`${flag} must be one of ${allowed.join(', ')}, got '${value}'`);
   return value as T;
-}
-
-/** A firmware folder read lazily, as request_firmware() would. */
-class FolderFirmware implements FirmwareSource {
-  constructor(readonly description: string) {}
-  request(name: string): Uint8Array | undefined {
-    const file = join(this.description, name.replace(/^intel-ucode\//, ''));
-    try {
-      return new Uint8Array(readFileSync(file));
-    } catch {
-      return undefined;
-    }
-  }
 }
 
 function resolveImage(
