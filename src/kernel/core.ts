@@ -57,6 +57,8 @@ export interface LateLoadReport {
   startNs: number;
   endNs: number;
   panicMessage?: string;
+  /** Why the machine never came back from stop_machine (the kernel prints nothing: it is stuck). */
+  hangReason?: string;
 }
 
 export interface CoreTopology {
@@ -274,7 +276,7 @@ export class MicrocodeCore {
       if (stuck) {
         // stop_machine waits for every CPU to finish the handler: it never returns.
         report.outcome = 'hang';
-        log.printk('err', `(stop_machine never completes: CPU ${stuck.cpu} never reached the rendezvous)`);
+        report.hangReason = `stop_machine never completes: CPU ${stuck.cpu} never reached the rendezvous`;
         return { startNs: T0, endNs: Number.POSITIVE_INFINITY };
       }
     }

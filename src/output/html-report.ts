@@ -256,6 +256,7 @@ function card(r: SimulationResult, label: string, i: number): string {
 <p class="machine">image: ${img ? `${escapeHtml(img.source)}, ${hex(img.revision)}, ${grouped(img.totalSize)} bytes` : 'none'}; policy: staging ${escapeHtml(r.policy.staging)}, budget ${escapeHtml(r.policy.budget)}, poll ${escapeHtml(r.policy.poll)}</p>
 <dl>${items.map(([k, v, a]) => `<dt>${escapeHtml(k)}</dt><dd ${a}>${escapeHtml(v)}</dd>`).join('')}</dl>
 ${r.panicMessage ? `<p class="bad">${escapeHtml(r.panicMessage)}</p>` : ''}
+${r.hangReason ? `<p class="bad">${escapeHtml(r.hangReason)}</p>` : ''}
 </article>`;
 }
 

@@ -76,6 +76,7 @@ export function formatSummary(result: SimulationResult, opts: SummaryOptions = {
   const rc = result.returnCode === 0 ? '0' : `${result.returnCode} (${result.returnCodeName})`;
   row('outcome', `${good ? c.green(result.outcome) : c.red(result.outcome)}, reload returned ${rc}`);
   if (result.panicMessage) row('panic', c.red(result.panicMessage));
+  if (result.hangReason) row('hang', c.red(result.hangReason));
   row(
     'taint',
     result.tainted ? c.yellow(`TAINT_CPU_OUT_OF_SPEC${result.safe ? '' : ' (unsafe image)'}`) : 'none',

@@ -44,6 +44,8 @@ export interface SimulationResult {
   safe: boolean;
   tainted: boolean;
   panicMessage: string | null;
+  /** Why stop_machine never returned (outcome 'hang'), or null. Not a kernel line: the kernel is stuck. */
+  hangReason: string | null;
   revision: { old: number; new: number };
   counts: { updated: number; siblings: number; failed: number; timedOut: number; offline: number };
   staging: StagingSummary;

@@ -126,6 +126,7 @@ export function buildResult(r: ResultInputs): SimulationResult {
     safe: load.safe,
     tainted: load.tainted,
     panicMessage: load.panicMessage ?? null,
+    hangReason: load.hangReason ?? null,
     revision: { old: load.oldRevision, new: load.newRevision },
     counts: load.counts,
     staging,

@@ -184,6 +184,8 @@ describe('rendezvous timeouts', () => {
     const r = run(machine({ cpuFaults: [{ cpu: 5, kind: 'never-arrives' }] }));
     expect(r.outcome).toBe('hang');
     expect(texts(r)).toContain('microcode: load: 1 CPUs timed out');
+    expect(r.hangReason).toBe('stop_machine never completes: CPU 5 never reached the rendezvous');
+    expect(r.stopWindow).toBeNull();
   });
 
   it('a primary whose apply takes over 1 s makes its sibling panic', () => {
