@@ -2,15 +2,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simulate } from '../../src/sim/simulate.js';
 import { requireBuiltCli } from '../support/built-cli.js';
+import { haveChromium, launchChromium, warnIfNoChromium } from '../support/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium)
-  console.warn(`[core-in-browser test] skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
+warnIfNoChromium('core-in-browser test');
 
 /** The page a browser user would write: the built library as ES modules, zod through an import map. */
 const PAGE = `<!doctype html><meta charset="utf-8">
@@ -53,16 +51,7 @@ describe.skipIf(!haveChromium)('the simulation core in a browser', () => {
     });
     await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {

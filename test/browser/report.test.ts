@@ -1,22 +1,17 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ms3 } from '../../src/output/format.js';
 import { renderReport } from '../../src/output/html-report.js';
 import type { ReportHandle } from '../../src/output/report-types.js';
 import type { SimulationResult } from '../../src/sim/result-types.js';
 import { simulate } from '../../src/sim/simulate.js';
+import { haveChromium, launchChromium, warnIfNoChromium } from '../support/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) {
-  console.warn(
-    `[report browser test] skipped: ${CHROMIUM} is missing (install it with: apt-get install -y chromium)`,
-  );
-}
+warnIfNoChromium('report browser test');
 const OUT_DIR = fileURLToPath(new URL('../../out/', import.meta.url));
 
 interface Loaded {
@@ -47,16 +42,7 @@ describe.skipIf(!haveChromium)('HTML report in Chromium', () => {
       join(dir, 'compare.html'),
       renderReport({ results: compare, labels: ['staging off', 'staging on'] }),
     );
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

@@ -12,6 +12,11 @@ function faulty(fault: DeviceFault, pkg = 1) {
   return machine({ packageConfig });
 }
 
+/** A device that asks for the whole image twice (a verification pass), then `extraChunks` more. */
+function verifyPass(extraChunks: number): DeviceProfile {
+  return { kind: 'limited-cache', cacheChunks: 4, verifyPass: true, rerequestProbability: 0, extraChunks };
+}
+
 function withProfile(profile: DeviceProfile) {
   return machine({ packageConfig: [{ profile }, { profile }] });
 }
@@ -147,18 +152,9 @@ describe('staging fault matrix: errno, message, fallback', () => {
 
 describe('re-send budget', () => {
   it('a device that asks for the whole image exactly twice passes the 2x budget', () => {
-    const r = run(
-      withProfile({
-        kind: 'limited-cache',
-        cacheChunks: 4,
-        verifyPass: true,
-        rerequestProbability: 0,
-        extraChunks: 0,
-      }),
-      {
-        img: image({ bytes: IMG_BYTES }),
-      },
-    );
+    const r = run(withProfile(verifyPass(0)), {
+      img: image({ bytes: IMG_BYTES }),
+    });
     expect(r.staging.ok).toBe(true);
     for (const p of r.staging.packages) {
       expect(p.bytesSent).toBe(2 * IMG_BYTES);
@@ -168,30 +164,15 @@ describe('re-send budget', () => {
   });
 
   it('one chunk more fails with -EMSGSIZE under the kernel rule', () => {
-    const r = run(
-      withProfile({
-        kind: 'limited-cache',
-        cacheChunks: 4,
-        verifyPass: true,
-        rerequestProbability: 0,
-        extraChunks: 1,
-      }),
-      {
-        img: image({ bytes: IMG_BYTES }),
-      },
-    );
+    const r = run(withProfile(verifyPass(1)), {
+      img: image({ bytes: IMG_BYTES }),
+    });
     expect(texts(r)).toContain('microcode: Error: staging failed (-90) for CPU0 at package 0.');
     expect(r.staging.packages[0]!.bytesSent).toBe(2 * IMG_BYTES);
   });
 
   it('the per-chunk policy on the same profile: passes with 1 retry allowed, fails with 0', () => {
-    const profile: DeviceProfile = {
-      kind: 'limited-cache',
-      cacheChunks: 4,
-      verifyPass: true,
-      rerequestProbability: 0,
-      extraChunks: 1,
-    };
+    const profile = verifyPass(1);
     const lenient = run(withProfile(profile), {
       img: image({ bytes: IMG_BYTES }),
       policy: { budget: 'per-chunk', chunkRetries: 2 },
