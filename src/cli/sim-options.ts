@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { fmsFileName } from '../format/index.js';
-import type { FirmwareSource } from '../kernel/firmware.js';
+import { type FirmwareSource, MemoryFirmware } from '../kernel/firmware.js';
 import type { PolicyInput } from '../kernel/policy.js';
 import type { MachineSpecInput } from '../platform/machine-spec.js';
 import { DEVICE_FAULT_KINDS, type DeviceFault, type DeviceProfile } from '../platform/mailbox/config.js';
@@ -330,7 +330,10 @@ function resolveImage(
       return { firmware: new FolderFirmware(v.firmware), note: `${join(v.firmware, fileName)}` };
     }
     try {
-      return { firmware: new Uint8Array(readFileSync(v.firmware)), note: v.firmware };
+      // Installed under the CPU's own name, as if copied into /lib/firmware/intel-ucode.
+      const bytes = new Uint8Array(readFileSync(v.firmware));
+      const firmware = new MemoryFirmware(new Map([[`intel-ucode/${fileName}`, bytes]]), v.firmware);
+      return { firmware, note: v.firmware };
     } catch {
       throw new UsageError(`cannot read firmware file '${v.firmware}'`);
     }

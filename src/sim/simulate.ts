@@ -1,4 +1,4 @@
-import { decodeBcdDate, fmsFileName, scanFile } from '../format/index.js';
+import { fmsFileName } from '../format/index.js';
 import { MicrocodeCore } from '../kernel/core.js';
 import { type FirmwareSource, MemoryFirmware } from '../kernel/firmware.js';
 import { IntelMicrocodeDriver } from '../kernel/intel/driver.js';
@@ -160,12 +160,11 @@ function resolveFirmware(
   }
   if (given instanceof Uint8Array) {
     // One file given directly: the driver finds it under its own name, as if installed.
-    const scan = scanFile(given);
-    const first = scan.blobs[0];
-    const desc = first
-      ? `image (sig 0x${first.header.signature.toString(16)}, rev 0x${first.header.revision.toString(16)}, ${decodeBcdDate(first.header.date) ?? 'bad date'})`
-      : 'image';
-    return { firmware: new MemoryFirmware(new Map([[name, given]]), desc), imageSource: desc };
+    // The result's `image` describes the blob the driver picks; no need to scan the file here too.
+    return {
+      firmware: new MemoryFirmware(new Map([[name, given]]), 'given image file'),
+      imageSource: 'given image file',
+    };
   }
   return { firmware: given, imageSource: given.description };
 }

@@ -216,3 +216,24 @@ describe('examples', () => {
     expect(result.outcome).toBe('updated');
   });
 });
+
+describe('simulate -f FILE', () => {
+  it('installs one microcode file under the CPU name and reports it by path', async () => {
+    const { buildMicrocode } = await import('../../src/format/index.js');
+    const file = join(dir, 'my-update.bin');
+    writeFileSync(
+      file,
+      buildMicrocode({
+        signature: 0xa06d1,
+        processorFlags: 0x01,
+        revision: 0x10003b0,
+        dataSize: 8192,
+        minRequiredRevision: 1,
+      }),
+    );
+    const r = runBuiltCli(['simulate', '-m', 'up', '-f', file, '-q']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`image       ${file}: revision 0x10003b0`);
+    expect(r.stdout).toContain('revision    0x10003a2 -> 0x10003b0');
+  });
+});
