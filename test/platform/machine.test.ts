@@ -149,6 +149,21 @@ describe('the microcode engine (WRMSR 0x79)', () => {
     expect(m.revisionOf(1)).toBe(0x300);
   });
 
+  it('re-staging a package reuses the device buffer and still holds exactly the new image', () => {
+    const m = new Machine(spec());
+    const first = image(0x200);
+    stageDirectly(m, 0, first);
+    const buffer = m.devices[0]!.stagedImage()!.buffer;
+    // Same size, different bytes: a stale byte of the first image would show.
+    const second = image(0x300);
+    stageDirectly(m, 0, second, 2);
+    stageDirectly(m, 0, second);
+    const staged = m.devices[0]!.stagedImage()!;
+    expect(staged.buffer).toBe(buffer);
+    expect(Array.from(staged)).toEqual(Array.from(second));
+    expect(m.devices[0]!.stagedRevision()).toBe(0x300);
+  });
+
   it('rule (b): while a transfer is in progress the MSR write still loads, slowly', () => {
     const m = new Machine(spec());
     const img = image(0x200);

@@ -240,6 +240,7 @@ export class MailboxDevice implements MmioDevice {
       );
   }
 
+  /** The completed staged copy; valid until the next honoured ABORT, which recycles its buffer. */
   stagedImage(): Uint8Array | undefined {
     return this.stagedBytes;
   }
