@@ -1,22 +1,107 @@
 /**
  * ucode-staging: an executable model of Intel microcode late loading with the
- * Linux 6.19 staging feature. Everything exported here runs in a browser too.
+ * Linux 6.19 staging feature. This module is the public API; the CLI is one
+ * client of it and imports nothing else. Everything exported here runs in a
+ * browser too.
  */
 
-export * as format from './format/index.js';
-export { type FirmwareSource, MemoryFirmware } from './kernel/firmware.js';
-export { KERNEL_POLICY, type Policy, type PolicyInput } from './kernel/policy.js';
-export { dmesgTimestamp, formatDmesg } from './kernel/printk.js';
-export * from './output/index.js';
 export {
+  campaignJson,
+  failingRunsText,
+  formatCampaignReport,
+  replayCommand,
+} from './campaign/campaign-output.js';
+export { INVARIANT_NAMES, INVARIANTS, type Invariant, type Violation } from './campaign/invariants.js';
+// ---- campaigns ----
+export {
+  type CampaignOptions,
+  type CampaignReport,
+  type FailingRun,
+  formatCampaignTable,
+  formatInvariantTally,
+  runCampaign,
+  type SimulateFn,
+} from './campaign/run-campaign.js';
+export {
+  ALL_FAULT_CHOICES,
+  type CampaignSpace,
+  DEFAULT_SPACE,
+  drawRun,
+  type FaultChoice,
+  type FaultPlacement,
+  type MachineChoice,
+  type ProfileChoice,
+  replayArgs,
+  replayMachineFile,
+  runSeed,
+  STAGING_POLICIES,
+  type StagingPolicy,
+  simulateOptions as campaignRunOptions,
+} from './campaign/space.js';
+// ---- microcode files and outputs ----
+export * as format from './format/index.js';
+export {
+  type InspectFile,
+  type InspectMatch,
+  inspectFile,
+  inspectReport,
+  renderInspectTable,
+} from './format/index.js';
+// ---- the kernel side and time ----
+export { type FirmwareSource, MemoryFirmware } from './kernel/firmware.js';
+export { KERNEL_POLICY, type Policy, type PolicyInput, PolicySchema } from './kernel/policy.js';
+export { dmesgTimestamp, formatDmesg } from './kernel/printk.js';
+export { formatCompareTable } from './output/compare-table.js';
+export * from './output/index.js';
+export { SimulationLimitError } from './platform/machine.js';
+export {
+  type CostModelOverrides,
+  type CpuFault,
+  cpuCount,
   type MachineSpec,
   MachineSpecError,
   type MachineSpecInput,
+  MachineSpecSchema,
   parseMachineSpec,
 } from './platform/machine-spec.js';
-export { DEVICE_FAULT_KINDS, type DeviceFault, type DeviceProfile } from './platform/mailbox/config.js';
-export { DEFAULT_PRESET, PRESETS } from './platform/presets.js';
+export {
+  type DeviceFault,
+  DeviceFaultSchema,
+  type DeviceProfile,
+  DeviceProfileSchema,
+} from './platform/mailbox/config.js';
+export { DEFAULT_PRESET, findPreset, PRESETS } from './platform/presets.js';
+// ---- staging off vs on ----
+export {
+  type CompareOptions,
+  type ComparePoint,
+  type CompareReport,
+  compare,
+  compareSucceeded,
+  figuresOf,
+  MAX_SWEEP_POINTS,
+  type RunFigures,
+  SWEEP_KEYS,
+  type SweepAxis,
+  type SweepKey,
+} from './sim/compare.js';
+export { SimulationInputError } from './sim/errors.js';
+export { compareJson, resultJson, toJson } from './sim/json.js';
+// ---- machines ----
+export {
+  type MachineFileInput,
+  type MachineInput,
+  type MachineOverrides,
+  machineSpecInput,
+  type PackageScoped,
+  presetNames,
+  resolveMachine,
+  withOverrides,
+} from './sim/machine-input.js';
 export type { CpuRecord, DeviceRecord, SimulationResult, StagingSummary } from './sim/result-types.js';
-export { resolveMachine, type SimulateOptions, SimulationInputError, simulate } from './sim/simulate.js';
+// ---- the run description's text grammar (CLI flags, replay commands) ----
+export * from './sim/run-args.js';
+// ---- one late load ----
+export { type SimulateOptions, simulate } from './sim/simulate.js';
 export { REALISTIC_IMAGE_BYTES, syntheticImageFor } from './sim/synthetic.js';
 export { COST_MODEL_SOURCES, type CostModel, DEFAULT_COST_MODEL } from './time/cost-model.js';

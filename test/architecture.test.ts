@@ -54,6 +54,18 @@ describe('architecture', () => {
     expect(offenders).toEqual([]);
   });
 
+  it('the CLI imports project code only through the public API (src/index.ts)', () => {
+    const offenders: string[] = [];
+    for (const f of tsFiles('src/cli')) {
+      for (const spec of imports(f)) {
+        const project = spec.startsWith('.');
+        const sibling = spec.startsWith('./') && !spec.slice(2).includes('/');
+        if (project && !sibling && spec !== '../index.js') offenders.push(`${f}: ${spec}`);
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+
   it('the kernel reaches the machine only through HostPort (no platform classes)', () => {
     const offenders: string[] = [];
     for (const f of tsFiles('src/kernel')) {

@@ -6,7 +6,14 @@ import {
   type DeviceFaultKind,
   type DeviceProfile,
 } from '../platform/mailbox/config.js';
-import { PRESETS } from '../platform/presets.js';
+import { findPreset } from '../platform/presets.js';
+import {
+  type MachineFileInput,
+  machineSpecInput,
+  type PackageScoped,
+  withOverrides,
+} from '../sim/machine-input.js';
+import { argsFromSimulateOptions, HZ_VALUES, STAGING_MODES } from '../sim/run-args.js';
 import type { SimulateOptions } from '../sim/simulate.js';
 import { Rng } from '../util/rng.js';
 
@@ -27,9 +34,9 @@ export const ALL_FAULT_CHOICES: readonly FaultChoice[] = [
   ...PACKAGE_FAULT_KINDS,
 ];
 
-export const STAGING_POLICIES = ['auto', 'off', 'require'] as const;
+export const STAGING_POLICIES = STAGING_MODES;
 export type StagingPolicy = (typeof STAGING_POLICIES)[number];
-export const HZ_VALUES = [100, 250, 300, 1000] as const;
+export { HZ_VALUES };
 export type Hz = (typeof HZ_VALUES)[number];
 
 /**
@@ -237,7 +244,7 @@ export function drawRun(space: CampaignSpace, seed: number): DrawnRun {
 }
 
 function presetInput(name: string): MachineSpecInput {
-  const preset = PRESETS[name];
+  const preset = findPreset(name);
   if (!preset) throw new RangeError(`unknown machine preset '${name}'`);
   return preset;
 }
@@ -353,49 +360,42 @@ function packageFlags(run: DrawnRun): { mailboxAbsent?: boolean; mailboxMsrFault
  * The machine file a replay needs, or undefined when a preset name is enough.
  * A preset with package flags is written as `extends` + `packageConfig`.
  */
-export function replayMachineFile(run: DrawnRun): Record<string, unknown> | undefined {
+export function replayMachineFile(run: DrawnRun): MachineFileInput | undefined {
   const flags = packageFlags(run);
   if (run.machine.kind === 'random')
     return flags ? { ...run.machine.spec, packageConfig: flags } : { ...run.machine.spec };
   return flags ? { extends: run.machine.name, packageConfig: flags } : undefined;
 }
 
-/** The device fault as `--fault [PKG=]KIND[@N|%P]`. */
-function faultArg(f: DrawnFault): string | undefined {
-  if (!f.fault) return undefined;
-  const where =
-    f.fault.atTransaction !== undefined
-      ? `@${f.fault.atTransaction}`
-      : f.fault.probability !== undefined
-        ? `%${decimal(f.fault.probability)}`
-        : '';
-  return `${f.pkg === undefined ? '' : `${f.pkg}=`}${f.kind}${where}`;
+/** simulate() options for the run: small synthetic image, no trace, bounded virtual time. */
+export function simulateOptions(run: DrawnRun, extra: Partial<SimulateOptions> = {}): SimulateOptions {
+  const opts: SimulateOptions = {
+    machine: replayMachineFile(run) ?? (run.machine as { name: string }).name,
+    syntheticImageBytes: run.imageBytes,
+    profiles: [{ value: run.profile }],
+  };
+  if (run.fault?.fault) opts.faults = [scoped(run.fault.pkg, run.fault.fault)];
+  if (run.offlineCpu !== undefined) opts.offlineCpus = [run.offlineCpu];
+  if (run.cpuFault) opts.cpuFaults = [{ ...run.cpuFault }];
+  opts.cost = {
+    hz: run.hz,
+    kernelGeneration: run.kernel,
+    ...(run.slowApply ? { applyUnstagedBaseNs: SLOW_APPLY_BASE_NS } : {}),
+  };
+  opts.policy = { staging: run.policy, budget: run.budget, dedupe: run.dedupe, poll: run.poll };
+  opts.seed = run.seed;
+  opts.trace = false;
+  return { ...opts, ...extra };
 }
 
-/** The profile as `--profile SPEC` (see parseProfile in src/cli/sim-options.ts). */
-export function profileArg(p: DeviceProfile): string {
-  switch (p.kind) {
-    case 'ideal':
-      return 'ideal';
-    case 'slow':
-      return `slow:chunkNs=${decimal(p.chunkNs)}`;
-    case 'limited-cache': {
-      const parts = [
-        `cacheChunks=${p.cacheChunks}`,
-        `rerequestProbability=${decimal(p.rerequestProbability ?? 0)}`,
-      ];
-      if (p.verifyPass) parts.push('verifyPass');
-      parts.push(`extraChunks=${p.extraChunks ?? 0}`);
-      return `limited-cache:${parts.join(',')}`;
-    }
-  }
+function scoped<T>(pkg: number | undefined, value: T): PackageScoped<T> {
+  return pkg === undefined ? { value } : { pkg, value };
 }
 
-/** A number as plain decimal digits (the CLI parsers take no exponent). */
-function decimal(x: number): string {
-  const s = String(x);
-  if (/^\d+(\.\d+)?$/.test(s)) return s;
-  throw new RangeError(`${s} cannot be written as a plain decimal`);
+/** The machine the run simulates, with its overrides laid over it (unvalidated). */
+export function machineInput(run: DrawnRun): MachineSpecInput {
+  const opts = simulateOptions(run);
+  return withOverrides(machineSpecInput(opts.machine), opts);
 }
 
 /**
@@ -404,63 +404,6 @@ function decimal(x: number): string {
  * is where replayMachineFile(run) was written, when it is needed.
  */
 export function replayArgs(run: DrawnRun, machineFile?: string): string[] {
-  const needsFile = replayMachineFile(run) !== undefined;
-  if (needsFile && machineFile === undefined)
-    throw new RangeError('this run needs its machine file for a replay');
-  const machine = needsFile ? machineFile! : (run.machine as { name: string }).name;
-  const args = ['simulate', '--machine', machine, '--synthetic', '--image-size', String(run.imageBytes)];
-  args.push('--profile', profileArg(run.profile));
-  const fault = run.fault && faultArg(run.fault);
-  if (fault) args.push('--fault', fault);
-  if (run.offlineCpu !== undefined) args.push('--offline', String(run.offlineCpu));
-  if (run.cpuFault) {
-    const c = run.cpuFault;
-    args.push('--cpu-fault', `${c.cpu}=${c.kind}${c.delayNs !== undefined ? `:${c.delayNs}` : ''}`);
-  }
-  args.push('--hz', String(run.hz), '--kernel', run.kernel);
-  if (run.slowApply) args.push('--cost', `applyUnstagedBaseNs=${SLOW_APPLY_BASE_NS}`);
-  args.push('--staging', run.policy, '--budget', run.budget, '--dedupe', run.dedupe, '--poll', run.poll);
-  args.push('--seed', String(run.seed));
-  return args;
-}
-
-/**
- * The machine input the simulate CLI builds from replayArgs (a preset or file,
- * then --profile/--fault per package, --offline, --cpu-fault, --hz, --cost).
- */
-export function machineInput(run: DrawnRun): MachineSpecInput {
-  const base: MachineSpecInput = structuredClone(
-    run.machine.kind === 'preset' ? presetInput(run.machine.name) : run.machine.spec,
-  );
-  const flags = packageFlags(run);
-  base.packageConfig = Array.from({ length: run.packages }, (_, p) => {
-    const config: NonNullable<MachineSpecInput['packageConfig']>[number] = {
-      ...(flags?.[p] ?? {}),
-      profile: run.profile,
-    };
-    const f = run.fault?.fault;
-    if (f && (run.fault!.pkg === undefined || run.fault!.pkg === p)) config.faults = [f];
-    return config;
-  });
-  if (run.offlineCpu !== undefined) base.offlineCpus = [run.offlineCpu];
-  if (run.cpuFault) base.cpuFaults = [...(base.cpuFaults ?? []), { ...run.cpuFault }];
-  base.cost = {
-    ...(base.cost ?? {}),
-    hz: run.hz,
-    kernelGeneration: run.kernel,
-    ...(run.slowApply ? { applyUnstagedBaseNs: SLOW_APPLY_BASE_NS } : {}),
-  };
-  return base;
-}
-
-/** simulate() options for the run: small synthetic image, no trace, bounded virtual time. */
-export function simulateOptions(run: DrawnRun, extra: Partial<SimulateOptions> = {}): SimulateOptions {
-  return {
-    machine: machineInput(run),
-    syntheticImageBytes: run.imageBytes,
-    policy: { staging: run.policy, budget: run.budget, dedupe: run.dedupe, poll: run.poll },
-    seed: run.seed,
-    trace: false,
-    ...extra,
-  };
+  const refs = machineFile === undefined ? {} : { machine: machineFile };
+  return ['simulate', ...argsFromSimulateOptions(simulateOptions(run), refs)];
 }

@@ -1,37 +1,43 @@
 import { closeSync, existsSync, openSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import type { Violation } from '../campaign/invariants.js';
-import {
-  type CampaignReport,
-  type FailingRun,
-  formatCampaignTable,
-  formatInvariantTally,
-  runCampaign,
-  type SimulateFn,
-} from '../campaign/run-campaign.js';
 import {
   ALL_FAULT_CHOICES,
+  BUDGETS,
+  type CampaignReport,
   type CampaignSpace,
+  campaignJson,
+  DEDUPES,
   DEFAULT_SPACE,
+  type DeviceProfile,
   type FaultChoice,
   type FaultPlacement,
+  failingRunsText,
+  findPreset,
+  formatCampaignReport,
+  commandLine as formatCommandLine,
+  formatProfile,
   HZ_VALUES,
-  type Hz,
+  KERNEL_GENERATIONS,
   type MachineChoice,
+  oneOf,
+  POLLS,
   type ProfileChoice,
-  profileArg,
-  replayArgs,
+  parseProfile,
+  parseSize,
+  parseWholeNumber,
+  presetNames,
+  quoted,
   replayMachineFile,
-  STAGING_POLICIES,
-  type StagingPolicy,
-} from '../campaign/space.js';
-import { type DeviceProfile, DeviceProfileSchema } from '../platform/mailbox/config.js';
-import { PRESETS } from '../platform/presets.js';
+  runCampaign,
+  type SimulateFn,
+  SimulationInputError,
+  STAGING_MODES,
+} from '../index.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { type CliIo, type Command, UsageError } from './io.js';
 import { Progress } from './progress.js';
-import { parseIntOption, parseProfile, parseSize } from './sim-options.js';
-import { parseArgsOrUsage, resultJson } from './simulate.js';
+import { asUsage } from './sim-options.js';
+import { parseArgsOrUsage } from './simulate.js';
 
 const HELP = `usage: ucode-staging campaign [--runs N] [--seed S] [space options] [output options]
 
@@ -48,7 +54,7 @@ run:
       --seed S              campaign seed, 0..4294967295 (default 1); run i has its own seed from S and i
       --check-every N       run every N-th run twice and compare the results (default 50; 0: never)
 space (lists are comma-separated; each run draws one value of each):
-      --machines LIST       presets (${Object.keys(PRESETS).join(', ')}) and/or 'random' (default random)
+      --machines LIST       presets (${presetNames().join(', ')}) and/or 'random' (default random)
       --max-packages N      random machines: 1..N packages (default 2)
       --max-cores N         random machines: 1..N cores per package (default 8)
       --threads LIST        random machines: threads per core, from 1,2,4 (default 1,2)
@@ -136,11 +142,15 @@ async function campaign(argv: string[], io: CliIo, deps: { simulate?: SimulateFn
     io.stdout(HELP);
     return 0;
   }
-  const runs = v.runs === undefined ? 1000 : parseIntOption('--runs', v.runs, 1, 100_000_000);
-  const seed = v.seed === undefined ? 1 : parseIntOption('--seed', v.seed, 0, 0xffff_ffff);
-  const checkEvery =
-    v['check-every'] === undefined ? 50 : parseIntOption('--check-every', v['check-every'], 0, 100_000_000);
-  const space = parseSpace(v);
+  const { runs, seed, checkEvery, space } = asUsage(() => ({
+    runs: v.runs === undefined ? 1000 : parseWholeNumber('--runs', v.runs, 1, 100_000_000),
+    seed: v.seed === undefined ? 1 : parseWholeNumber('--seed', v.seed, 0, 0xffff_ffff),
+    checkEvery:
+      v['check-every'] === undefined
+        ? 50
+        : parseWholeNumber('--check-every', v['check-every'], 0, 100_000_000),
+    space: parseSpace(v),
+  }));
   // Fail on an output path before hours of runs, not after.
   if (v.failing !== undefined) checkOutputPath('--failing', v.failing);
   if (v.json !== undefined && v.json !== '-') checkOutputPath('--json', v.json);
@@ -158,83 +168,49 @@ async function campaign(argv: string[], io: CliIo, deps: { simulate?: SimulateFn
   });
   progress.finish();
 
-  const commandLine = ['ucode-staging', 'campaign', ...argv].map(shellQuote).join(' ');
-  const machineFiles = v.failing !== undefined ? writeFailing(v.failing, report, commandLine) : undefined;
-  const replay = (f: FailingRun): string[] | undefined => {
-    const file = machineFiles?.get(f.index);
-    return replayMachineFile(f.run) !== undefined && file === undefined
-      ? undefined
-      : ['ucode-staging', ...replayArgs(f.run, file)];
-  };
+  const command = formatCommandLine(['campaign', ...argv]);
+  const machineFiles = v.failing !== undefined ? writeFailing(v.failing, report, command) : undefined;
   if (v.json !== undefined) {
-    const json = `${resultJson(campaignJson(report, space, commandLine, replay))}\n`;
+    const json = `${campaignJson(report, space, command, machineFiles)}\n`;
     if (v.json === '-') io.stdout(json);
     else writeFileAtomic(v.json, json);
   }
-  if (v.json !== '-') io.stdout(formatReport(report, commandLine, replay, v.failing));
+  if (v.json !== '-') io.stdout(formatCampaignReport(report, command, machineFiles, v.failing));
   if (v.failing !== undefined) io.stderr(`wrote ${v.failing}\n`);
   if (v.json !== undefined && v.json !== '-') io.stderr(`wrote ${v.json}\n`);
   return report.failingCount > 0 ? 1 : 0;
 }
 
 function parseOptions(argv: string[]): Values {
-  try {
-    return parseArgsOrUsage(argv, OPTIONS).values as Values;
-  } catch (err) {
-    // parseArgs sometimes explains itself on a second line; a usage error is one line.
-    if (err instanceof UsageError) throw new UsageError(err.message.split('\n')[0]!);
-    throw err;
-  }
+  return parseArgsOrUsage(argv, OPTIONS).values as Values;
 }
 
 // ---- the space from the options ----
 
 function parseSpace(v: Values): CampaignSpace {
   const space: CampaignSpace = { ...DEFAULT_SPACE, random: { ...DEFAULT_SPACE.random } };
+  const each = <T extends string | number>(flag: string, text: string, allowed: readonly T[]): T[] =>
+    list(flag, text).map((x) => oneOf(flag, x, allowed));
   if (v.machines !== undefined) space.machines = list('--machines', v.machines).map(parseMachineChoice);
   if (v['max-packages'] !== undefined)
-    space.random.maxPackages = parseIntOption('--max-packages', v['max-packages'], 1, 64);
+    space.random.maxPackages = parseWholeNumber('--max-packages', v['max-packages'], 1, 64);
   if (v['max-cores'] !== undefined)
-    space.random.maxCores = parseIntOption('--max-cores', v['max-cores'], 1, 1024);
-  if (v.threads !== undefined) {
-    space.random.threads = list('--threads', v.threads)
-      .map((t) => oneOf('--threads', t, ['1', '2', '4']))
-      .map(Number) as (1 | 2 | 4)[];
-  }
+    space.random.maxCores = parseWholeNumber('--max-cores', v['max-cores'], 1, 1024);
+  if (v.threads !== undefined) space.random.threads = each('--threads', v.threads, [1, 2, 4] as const);
   if (v.faults !== undefined) space.faults = parseFaults(v.faults);
-  if (v.placements !== undefined) {
-    space.placements = list('--placements', v.placements).map((p) =>
-      oneOf('--placements', p, ['at', 'probability'] as const),
-    ) as FaultPlacement[];
-  }
+  if (v.placements !== undefined)
+    space.placements = each<FaultPlacement>('--placements', v.placements, ['at', 'probability']);
   if (v.probabilities !== undefined)
     space.probabilities = list('--probabilities', v.probabilities).map((p) =>
       parseRate('--probabilities', p),
     );
   if (v.profiles !== undefined) space.profiles = parseProfiles(v.profiles);
-  if (v.policies !== undefined) {
-    space.policies = list('--policies', v.policies).map((p) =>
-      oneOf('--policies', p, STAGING_POLICIES),
-    ) as StagingPolicy[];
-  }
-  if (v.budgets !== undefined)
-    space.budgets = list('--budgets', v.budgets).map((b) =>
-      oneOf('--budgets', b, ['2x', 'per-chunk'] as const),
-    );
-  if (v.dedupes !== undefined) {
-    space.dedupes = list('--dedupes', v.dedupes).map((d) =>
-      oneOf('--dedupes', d, ['previous-package', 'distinct'] as const),
-    );
-  }
-  if (v.polls !== undefined)
-    space.polls = list('--polls', v.polls).map((p) => oneOf('--polls', p, ['msleep', 'fine'] as const));
-  if (v.kernels !== undefined)
-    space.kernels = list('--kernels', v.kernels).map((k) =>
-      oneOf('--kernels', k, ['6.12+', 'pre-6.12'] as const),
-    );
-  if (v.hz !== undefined) {
-    space.hz = list('--hz', v.hz).map((h) => Number(oneOf('--hz', h, HZ_VALUES.map(String)))) as Hz[];
-  }
+  if (v.policies !== undefined) space.policies = each('--policies', v.policies, STAGING_MODES);
+  if (v.budgets !== undefined) space.budgets = each('--budgets', v.budgets, BUDGETS);
+  if (v.dedupes !== undefined) space.dedupes = each('--dedupes', v.dedupes, DEDUPES);
+  if (v.polls !== undefined) space.polls = each('--polls', v.polls, POLLS);
+  if (v.kernels !== undefined) space.kernels = each('--kernels', v.kernels, KERNEL_GENERATIONS);
+  if (v.hz !== undefined) space.hz = each('--hz', v.hz, HZ_VALUES);
   if (v['image-size'] !== undefined) space.imageBytes = parseImageRange(v['image-size']);
   if (v['cpu-fault-rate'] !== undefined)
     space.cpuFaultRate = parseRate('--cpu-fault-rate', v['cpu-fault-rate']);
@@ -247,21 +223,17 @@ function parseSpace(v: Values): CampaignSpace {
 function list(flag: string, text: string, sep = ','): string[] {
   const items = text.split(sep).map((s) => s.trim());
   if (items.length === 0 || items.some((s) => s === ''))
-    throw new UsageError(`${flag} expects a ${sep === ',' ? 'comma' : "';'"}-separated list, got '${text}'`);
+    throw new SimulationInputError(
+      `${flag} expects a ${sep === ',' ? 'comma' : "';'"}-separated list, got ${quoted(text)}`,
+    );
   return items;
-}
-
-function oneOf<const T extends string>(flag: string, value: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(value))
-    throw new UsageError(`${flag}: '${value}' is not one of ${allowed.join(', ')}`);
-  return value as T;
 }
 
 function parseMachineChoice(name: string): MachineChoice {
   if (name === 'random') return { kind: 'random' };
-  if (!PRESETS[name])
-    throw new UsageError(
-      `--machines: unknown machine '${name}' (known: random, ${Object.keys(PRESETS).join(', ')})`,
+  if (!findPreset(name))
+    throw new SimulationInputError(
+      `--machines: unknown machine ${quoted(name)} (known: random, ${presetNames().join(', ')})`,
     );
   return { kind: 'preset', name };
 }
@@ -272,28 +244,23 @@ function parseFaults(text: string): FaultChoice[] {
   return list('--faults', text).map((f) => oneOf('--faults', f, ALL_FAULT_CHOICES));
 }
 
+const PROFILE_FAMILIES = ['ideal', 'slow', 'limited-cache'] as const;
+
 function parseProfiles(text: string): ProfileChoice[] {
   const exact = text.includes(';') || text.includes(':');
   return list('--profiles', text, exact ? ';' : ',').map((p): ProfileChoice => {
-    if (p === 'ideal' || p === 'slow' || p === 'limited-cache') return { kind: 'family', family: p };
+    if ((PROFILE_FAMILIES as readonly string[]).includes(p))
+      return { kind: 'family', family: p as DeviceProfile['kind'] };
     if (!exact)
-      throw new UsageError(
-        `--profiles: unknown profile '${p}' (ideal, slow, limited-cache, or exact specs separated by ';')`,
+      throw new SimulationInputError(
+        `--profiles: unknown profile ${quoted(p)} (${PROFILE_FAMILIES.join(', ')}, or exact specs separated by ';')`,
       );
-    let profile: DeviceProfile;
+    const profile = parseProfile(p, '--profiles');
+    // A run's profile is replayed as `simulate --profile`: it must be writable as one.
     try {
-      profile = parseProfile(p);
-      // A run's profile is replayed as `simulate --profile`: it must be valid and writable as one.
-      const valid = DeviceProfileSchema.safeParse(profile);
-      if (!valid.success) {
-        const issue = valid.error.issues[0]!;
-        throw new UsageError(`'${p}': ${issue.path.join('.')}: ${issue.message}`);
-      }
-      profileArg(profile);
+      formatProfile(profile);
     } catch (err) {
-      if (err instanceof UsageError) throw new UsageError(`--profiles: ${err.message}`);
-      if (err instanceof RangeError) throw new UsageError(`--profiles: '${p}': ${err.message}`);
-      throw err;
+      throw new SimulationInputError(`--profiles ${quoted(p)}: ${(err as Error).message}`);
     }
     return { kind: 'exact', profile };
   });
@@ -302,10 +269,12 @@ function parseProfiles(text: string): ProfileChoice[] {
 function parseRate(flag: string, text: string): number {
   // Plain decimals only: a run's fault is replayed as --fault KIND%P, which takes no exponent.
   if (!/^(0(\.\d+)?|1(\.0+)?|\.\d+)$/.test(text))
-    throw new UsageError(`${flag} expects a number within 0..1 like 0.1, got '${text}'`);
+    throw new SimulationInputError(`${flag} expects a number within 0..1 like 0.1, got ${quoted(text)}`);
   const rate = Number(text);
   if (!/^\d+(\.\d+)?$/.test(String(rate))) {
-    throw new UsageError(`${flag}: ${text} is too small to replay as a plain decimal (use 0.000001 or more)`);
+    throw new SimulationInputError(
+      `${flag}: ${text} is too small to replay as a plain decimal (use 0.000001 or more)`,
+    );
   }
   return rate;
 }
@@ -314,12 +283,12 @@ function parseImageRange(text: string): { min: number; max: number } {
   const [lo, hi = lo] = text.split('-', 2) as [string, string?];
   const min = parseSize('--image-size', lo);
   const max = parseSize('--image-size', hi);
-  if (min > max) throw new UsageError(`--image-size: the range ${text} is empty (minimum above maximum)`);
+  if (min > max)
+    throw new SimulationInputError(`--image-size: the range ${text} is empty (minimum above maximum)`);
   if (Math.ceil(min / 4) > Math.floor(max / 4))
-    throw new UsageError(`--image-size: the range ${text} holds no multiple of 4`);
+    throw new SimulationInputError(`--image-size: the range ${text} holds no multiple of 4`);
   return { min, max };
 }
-
 /** Fail on an unusable output path before the runs, with writeFileAtomic's own messages. */
 function checkOutputPath(flag: string, path: string): void {
   const target = resolve(path);
@@ -355,7 +324,7 @@ function machineFilePath(failingPath: string, index: number): string {
 }
 
 /** Write the machine files, then the list; returns each run's machine file. */
-function writeFailing(path: string, report: CampaignReport, commandLine: string): Map<number, string> {
+function writeFailing(path: string, report: CampaignReport, command: string): Map<number, string> {
   const files = new Map<number, string>();
   for (const f of report.failing) {
     const machine = replayMachineFile(f.run);
@@ -364,86 +333,6 @@ function writeFailing(path: string, report: CampaignReport, commandLine: string)
     writeFileAtomic(file, `${JSON.stringify(machine, null, 2)}\n`);
     files.set(f.index, file);
   }
-  const lines = [
-    `# ${commandLine}`,
-    `# ${report.failingCount} of ${report.runs} runs violated an invariant${report.failing.length < report.failingCount ? ` (the first ${report.failing.length} are listed)` : ''}.`,
-    '# Each command below replays its run exactly (the campaign runs with the trace off).',
-    '',
-  ];
-  for (const f of report.failing) {
-    lines.push(`# run ${f.index}: seed ${f.seed}, fault ${f.fault}, policy ${f.policy}`);
-    for (const viol of f.violations) lines.push(`#   ${viol.invariant}: ${viol.message}`);
-    lines.push(['ucode-staging', ...replayArgs(f.run, files.get(f.index))].map(shellQuote).join(' '), '');
-  }
-  writeFileAtomic(path, `${lines.join('\n')}\n`);
+  writeFileAtomic(path, failingRunsText(report, command, files));
   return files;
-}
-
-function shellQuote(arg: string): string {
-  return /^[A-Za-z0-9_./:=,%@+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
-}
-
-// ---- output ----
-
-function formatReport(
-  report: CampaignReport,
-  commandLine: string,
-  replay: (f: FailingRun) => string[] | undefined,
-  failingPath: string | undefined,
-): string {
-  const seconds = report.wallMs / 1000;
-  const out = [
-    `${commandLine}`,
-    '',
-    formatCampaignTable(report),
-    'stop window: first CPU stopped to last released (ms), over runs that stopped CPUs and came back',
-    '',
-    'invariants:',
-    formatInvariantTally(report),
-    `${report.runs} runs in ${seconds.toFixed(1)} s (${Math.round(report.runs / Math.max(seconds, 1e-9))} runs/s); ` +
-      `${report.faultsInjected} mailbox faults injected, ${report.faultsFired} fired; ` +
-      `${report.determinismChecks} runs run twice`,
-  ];
-  if (report.failingCount === 0) out.push('no invariant violated');
-  else {
-    out.push(`${report.failingCount} runs violated an invariant:`);
-    for (const f of report.failing.slice(0, 10)) {
-      out.push(
-        `  run ${f.index} (seed ${f.seed}, ${f.fault}, ${f.policy}): ${f.violations.map(describe).join('; ')}`,
-      );
-      const cmd = replay(f);
-      out.push(
-        cmd ? `    ${cmd.map(shellQuote).join(' ')}` : '    (needs a machine file: give --failing FILE)',
-      );
-    }
-    if (report.failingCount > 10)
-      out.push(`  ... ${report.failingCount - 10} more${failingPath ? ` in ${failingPath}` : ''}`);
-  }
-  return `${out.join('\n')}\n`;
-}
-
-function describe(v: Violation): string {
-  return `${v.invariant}: ${v.message}`;
-}
-
-function campaignJson(
-  report: CampaignReport,
-  space: CampaignSpace,
-  commandLine: string,
-  replay: (f: FailingRun) => string[] | undefined,
-): object {
-  return {
-    ...report,
-    command: commandLine,
-    space,
-    failing: report.failing.map((f) => ({
-      index: f.index,
-      seed: f.seed,
-      fault: f.fault,
-      policy: f.policy,
-      violations: f.violations,
-      replay: replay(f) ?? null,
-      machineFile: replayMachineFile(f.run) ?? null,
-    })),
-  };
 }

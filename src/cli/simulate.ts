@@ -1,14 +1,17 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { chromeTraceJson } from '../output/chrome-trace.js';
-import { renderReport } from '../output/html-report.js';
-import { mmiotraceChunks } from '../output/mmiotrace.js';
-import { formatSummary } from '../output/summary.js';
-import type { SimulationResult } from '../sim/result-types.js';
-import { SimulationInputError, simulate } from '../sim/simulate.js';
+import {
+  chromeTraceJson,
+  formatSummary,
+  mmiotraceChunks,
+  renderReport,
+  resultJson,
+  type SimulationResult,
+  simulate,
+} from '../index.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { type CliIo, type Command, UsageError } from './io.js';
 import { Progress } from './progress.js';
-import { resolveSimOptions, SIM_OPTIONS, SIM_OPTIONS_HELP, type SimValues } from './sim-options.js';
+import { asUsage, resolveSimOptions, SIM_OPTIONS, SIM_OPTIONS_HELP, type SimValues } from './sim-options.js';
 
 const HELP = `usage: ucode-staging simulate [options]
 
@@ -44,7 +47,7 @@ export const simulateCommand: Command = async (argv, io) => {
     io.stdout(HELP);
     return 0;
   }
-  const { options, imageNote } = resolveSimOptions(values as SimValues, io.env);
+  const { options, imageNote } = await resolveSimOptions(values as SimValues, io.env);
   let progress: Progress | undefined;
   const result = runSimulation({
     ...options,
@@ -71,12 +74,7 @@ export const simulateCommand: Command = async (argv, io) => {
 };
 
 export function runSimulation(options: Parameters<typeof simulate>[0]): SimulationResult {
-  try {
-    return simulate(options);
-  } catch (err) {
-    if (err instanceof SimulationInputError) throw new UsageError(err.message);
-    throw err;
-  }
+  return asUsage(() => simulate(options));
 }
 
 function writeOutputs(
@@ -98,11 +96,6 @@ function writeOutputs(
     if (['json', 'trace', 'mmiotrace', 'report'].includes(flag) && path && path !== '-')
       io.stderr(`wrote ${path}\n`);
   }
-}
-
-/** JSON with NaN/Infinity as null, which JSON.stringify already does, and bigint-free by construction. */
-export function resultJson(result: SimulationResult | SimulationResult[] | object): string {
-  return JSON.stringify(result, null, 1);
 }
 
 export function exitCodeFor(result: SimulationResult): number {

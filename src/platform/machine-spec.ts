@@ -28,6 +28,7 @@ export const CostModelOverridesSchema = z
   })
   .partial()
   .strict();
+export type CostModelOverrides = z.input<typeof CostModelOverridesSchema>;
 
 /** A package's mailbox: how it behaves and how it breaks. */
 export const PackageConfigSchema = z
@@ -55,7 +56,11 @@ export const CpuFaultSchema = z
     ]),
     delayNs: nonNegNs.optional(),
   })
-  .strict();
+  .strict()
+  .refine((f) => f.kind !== 'late-arrival' || f.delayNs !== undefined, {
+    message: 'late-arrival needs its delay (delayNs)',
+    path: ['delayNs'],
+  });
 export type CpuFault = z.infer<typeof CpuFaultSchema>;
 
 export const MachineSpecSchema = z

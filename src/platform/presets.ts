@@ -82,3 +82,11 @@ export const PRESETS: Readonly<Record<string, MachineSpecInput>> = {
 };
 
 export const DEFAULT_PRESET = 'gnr-2s';
+
+/**
+ * The preset called `name`, or undefined. Only the table's own keys count:
+ * `constructor`, `toString` or `__proto__` are not presets.
+ */
+export function findPreset(name: string): MachineSpecInput | undefined {
+  return Object.hasOwn(PRESETS, name) ? PRESETS[name] : undefined;
+}

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { fmsFileName } from '../format/index.js';
 import { MicrocodeCore } from '../kernel/core.js';
 import { type FirmwareSource, MemoryFirmware } from '../kernel/firmware.js';
@@ -6,22 +7,26 @@ import { type Policy, type PolicyInput, PolicySchema } from '../kernel/policy.js
 import { KernelLog } from '../kernel/printk.js';
 import { Tracer } from '../kernel/trace.js';
 import { Machine } from '../platform/machine.js';
-import {
-  type MachineSpec,
-  MachineSpecError,
-  type MachineSpecInput,
-  parseMachineSpec,
-} from '../platform/machine-spec.js';
+import type { MachineSpec } from '../platform/machine-spec.js';
 import { MmioTraceRecorder } from '../platform/mmio-trace.js';
-import { DEFAULT_PRESET, PRESETS } from '../platform/presets.js';
 import { NS_PER_S } from '../time/clock.js';
+import { SimulationInputError } from './errors.js';
+import { type MachineInput, type MachineOverrides, resolveMachine } from './machine-input.js';
 import { buildResult } from './result.js';
 import type { SimulationResult } from './result-types.js';
+import { MAX_IMAGE_BYTES, MIN_IMAGE_BYTES } from './run-args.js';
 import { syntheticImageFor } from './synthetic.js';
 
-export interface SimulateOptions {
-  /** A preset name (see PRESETS) or a machine description. Default: 'gnr-2s'. */
-  machine?: string | MachineSpecInput;
+export { SimulationInputError } from './errors.js';
+export { resolveMachine } from './machine-input.js';
+
+export interface SimulateOptions extends MachineOverrides {
+  /**
+   * A preset name (see PRESETS), a machine description, or a machine file's
+   * object with `"extends": "<preset>"`. Default: 'gnr-2s'. The overrides
+   * (profiles, faults, offlineCpus, cpuFaults, cost) are laid over it.
+   */
+  machine?: MachineInput;
   /**
    * Where `intel-ucode/FF-MM-SS` comes from: a FirmwareSource (e.g. a folder, from
    * the CLI), or the bytes of one microcode file used whatever its name. Default:
@@ -31,7 +36,7 @@ export interface SimulateOptions {
   /** Size of the synthetic image used when no firmware is given. Default about 1.6 MB. */
   syntheticImageBytes?: number;
   policy?: PolicyInput;
-  /** Seeds every random choice (device re-requests, probabilistic faults). */
+  /** Seeds every random choice (device re-requests, probabilistic faults): 0..2^32-1. */
   seed?: number;
   /** Record spans and counters for the trace exporters and the HTML report. Default true. */
   trace?: boolean;
@@ -48,31 +53,46 @@ export interface SimulateOptions {
   onFinish?: (ctx: { machine: Machine; image: Uint8Array | undefined }) => void;
 }
 
-export class SimulationInputError extends Error {
-  override name = 'SimulationInputError';
-}
+const virtualNs = z.number().min(0).max(1e18);
+const callback = z.custom<(...args: never[]) => void>((f) => typeof f === 'function', 'expected a function');
 
-export function resolveMachine(machine: string | MachineSpecInput | undefined): MachineSpec {
-  if (machine === undefined || typeof machine === 'string') {
-    const name = machine ?? DEFAULT_PRESET;
-    const preset = PRESETS[name];
-    if (!preset)
-      throw new SimulationInputError(
-        `unknown machine preset '${name}' (known: ${Object.keys(PRESETS).join(', ')})`,
-      );
-    return parseMachineSpec(preset);
-  }
-  try {
-    return parseMachineSpec(machine);
-  } catch (err) {
-    if (err instanceof MachineSpecError) throw new SimulationInputError(err.message);
-    throw err;
-  }
+/** Everything simulate() takes that is not the machine or the policy (those have their own schemas). */
+const RunOptionsSchema = z.looseObject({
+  firmware: z
+    .custom<FirmwareSource | Uint8Array>(
+      (f) =>
+        f instanceof Uint8Array ||
+        (typeof f === 'object' &&
+          f !== null &&
+          typeof (f as FirmwareSource).request === 'function' &&
+          typeof (f as FirmwareSource).description === 'string'),
+      'expected a Uint8Array or a FirmwareSource ({ request(name), description })',
+    )
+    .optional(),
+  syntheticImageBytes: z.number().int().min(MIN_IMAGE_BYTES).max(MAX_IMAGE_BYTES).optional(),
+  seed: z.number().int().min(0).max(0xffff_ffff).optional(),
+  trace: z.boolean().optional(),
+  mmioTrace: z.boolean().optional(),
+  bootAtNs: virtualNs.optional(),
+  reloadAtNs: virtualNs.optional(),
+  virtualTimeLimitNs: virtualNs.optional(),
+  onStagingProgress: callback.optional(),
+  onFinish: callback.optional(),
+});
+
+function checkRunOptions(opts: SimulateOptions): void {
+  if (typeof opts !== 'object' || opts === null)
+    throw new SimulationInputError('options: expected an object');
+  const r = RunOptionsSchema.safeParse(opts);
+  if (r.success) return;
+  const issue = r.error.issues[0]!;
+  throw new SimulationInputError(`option '${issue.path.join('.')}': ${issue.message}`);
 }
 
 /** Run one late load on an emulated machine and return everything it did. */
 export function simulate(opts: SimulateOptions = {}): SimulationResult {
-  const spec = resolveMachine(opts.machine);
+  checkRunOptions(opts);
+  const spec = resolveMachine(opts.machine, opts);
   const policyParse = PolicySchema.safeParse(opts.policy ?? {});
   if (!policyParse.success) {
     const issue = policyParse.error.issues[0]!;

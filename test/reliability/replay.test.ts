@@ -18,6 +18,7 @@ import {
 import { resolveSimOptions, SIM_OPTIONS, type SimValues } from '../../src/cli/sim-options.js';
 import { parseArgsOrUsage } from '../../src/cli/simulate.js';
 import { parseMachineSpec } from '../../src/platform/machine-spec.js';
+import { resolveMachine } from '../../src/sim/machine-input.js';
 import { requireBuiltCli, runBuiltCli } from '../support/built-cli.js';
 
 // A campaign run must be replayable with `ucode-staging simulate`: drawRun gives
@@ -41,12 +42,14 @@ const WIDE: CampaignSpace = {
 };
 
 /** The simulate CLI's own option resolution, in process, for the run's arguments. */
-function cliOptions(run: DrawnRun, machineFile: string | undefined) {
+async function cliOptions(run: DrawnRun, machineFile: string | undefined) {
   const args = replayArgs(run, machineFile);
   expect(args[0]).toBe('simulate');
   const { values } = parseArgsOrUsage(args.slice(1), SIM_OPTIONS);
-  return resolveSimOptions(values as SimValues, { UCODE_STAGING_FIRMWARE_DIR: join(dir, 'no-firmware') })
-    .options;
+  const resolved = await resolveSimOptions(values as SimValues, {
+    UCODE_STAGING_FIRMWARE_DIR: join(dir, 'no-firmware'),
+  });
+  return resolved.options;
 }
 
 describe('drawRun', () => {
@@ -76,17 +79,15 @@ describe('drawRun', () => {
 });
 
 describe('replayArgs: the simulate CLI rebuilds the exact options', () => {
-  it('for 1000 runs of a wide space (machine, policy, image, seed)', () => {
+  it('for 1000 runs of a wide space (machine, policy, image, seed)', async () => {
     for (let i = 0; i < 1000; i++) {
       const run = drawRun(WIDE, runSeed(8, i));
       const file = replayMachineFile(run);
       const path = file ? join(dir, `m-${i}.json`) : undefined;
       if (path) writeFileSync(path, JSON.stringify(file));
-      const cli = cliOptions(run, path);
+      const cli = await cliOptions(run, path);
       const ours = simulateOptions(run);
-      expect(parseMachineSpec(typeof cli.machine === 'string' ? undefined : cli.machine)).toEqual(
-        parseMachineSpec(ours.machine),
-      );
+      expect(resolveMachine(cli.machine, cli)).toEqual(resolveMachine(ours.machine, ours));
       expect(cli.seed).toBe(ours.seed);
       expect(cli.syntheticImageBytes).toBe(ours.syntheticImageBytes);
       expect(cli.firmware).toBeUndefined();

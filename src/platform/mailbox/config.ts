@@ -16,14 +16,16 @@ export const DeviceProfileSchema = z.discriminatedUnion('kind', [
   z
     .object({
       kind: z.literal('limited-cache'),
-      cacheChunks: z.number().int().min(1).max(1_000_000),
+      cacheChunks: z.number().int().min(1).max(1_000_000).default(64),
       rerequestProbability: z.number().min(0).max(1).default(0),
       verifyPass: z.boolean().default(false),
       extraChunks: z.number().int().min(0).max(1_000_000).default(0),
     })
     .strict(),
   /** Like `ideal` but takes `chunkNs` per chunk instead of the cost model's deviceChunkNs. */
-  z.object({ kind: z.literal('slow'), chunkNs: z.number().min(0).max(3_600_000_000_000) }).strict(),
+  z
+    .object({ kind: z.literal('slow'), chunkNs: z.number().min(0).max(3_600_000_000_000).default(1_000_000) })
+    .strict(),
 ]);
 export type DeviceProfile = z.infer<typeof DeviceProfileSchema>;
 
