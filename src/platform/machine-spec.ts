@@ -4,6 +4,10 @@ import { DeviceFaultSchema, DeviceProfileSchema } from './mailbox/config.js';
 
 const u32 = z.number().int().min(0).max(0xffff_ffff);
 const nonNegNs = z.number().min(0).max(86_400e9);
+// Names reach terminals, logs and the HTML report: a control character (an ANSI
+// escape, a newline) could forge a kernel log line, so none is accepted.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to match them
+const printable = z.string().regex(/^[^\u0000-\u001f\u007f-\u009f]*$/, 'control characters are not allowed');
 
 export const CostModelOverridesSchema = z
   .object({
@@ -65,8 +69,8 @@ export type CpuFault = z.infer<typeof CpuFaultSchema>;
 
 export const MachineSpecSchema = z
   .object({
-    name: z.string().min(1).max(200),
-    description: z.string().max(2000).default(''),
+    name: printable.min(1).max(200),
+    description: printable.max(2000).default(''),
     packages: z.number().int().min(1).max(64),
     coresPerPackage: z.number().int().min(1).max(1024),
     threadsPerCore: z.union([z.literal(1), z.literal(2), z.literal(4)], { error: 'must be 1, 2 or 4' }),

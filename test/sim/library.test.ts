@@ -209,3 +209,16 @@ console.log(JSON.stringify({ cpus: r.machine.cpus, outcome: r.outcome, points: c
     expect(JSON.parse(out.stdout)).toEqual({ cpus: 16, outcome: 'updated', points: 1, runs: 20, failing: 0 });
   });
 });
+
+describe('names cannot carry control characters to a terminal', () => {
+  it('a machine name with an ANSI escape or a newline is refused', () => {
+    for (const name of ['evil\u001b[2J', 'two\nlines', 'bell\u0007', 'c1\u009b']) {
+      expect(() => resolveMachine({ extends: 'up', name })).toThrow(
+        /machine field 'name': control characters/,
+      );
+    }
+    expect(() => resolveMachine({ extends: 'up', description: 'x\r[ 1.0] microcode: forged' })).toThrow(
+      /description/,
+    );
+  });
+});
