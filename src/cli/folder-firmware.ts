@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FirmwareSource } from '../kernel/firmware.js';
+import type { FirmwareSource } from '../index.js';
+import { InputFileError, MICROCODE_FILE_MAX_BYTES, readInputFile } from './read-input.js';
 
 /** A firmware folder read lazily, as request_firmware() would. */
 export class FolderFirmware implements FirmwareSource {
@@ -10,13 +10,24 @@ export class FolderFirmware implements FirmwareSource {
     return this.folder;
   }
 
-  /** `intel-ucode/06-ad-01` is looked up as `<folder>/06-ad-01` (the folder is .../intel-ucode). */
+  /** The file `intel-ucode/06-ad-01` is read from: `<folder>/06-ad-01` (the folder is .../intel-ucode). */
+  pathFor(name: string): string {
+    return join(this.folder, name.replace(/^intel-ucode\//, ''));
+  }
+
+  /**
+   * A missing file is "no firmware" (undefined), as for the kernel. A file that is there but
+   * cannot be used (a FIFO or device in its place, over 64 MiB, unreadable) stops the command
+   * with a one-line usage error naming it, rather than passing for a missing file.
+   */
   request(name: string): Uint8Array | undefined {
-    const file = join(this.folder, name.replace(/^intel-ucode\//, ''));
+    const file = this.pathFor(name);
     try {
-      return new Uint8Array(readFileSync(file));
-    } catch {
-      return undefined;
+      return readInputFile(file, { what: 'firmware file', maxBytes: MICROCODE_FILE_MAX_BYTES });
+    } catch (err) {
+      if (err instanceof InputFileError && (err.code === 'ENOENT' || err.code === 'ENOTDIR'))
+        return undefined;
+      throw err;
     }
   }
 }

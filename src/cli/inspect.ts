@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, type Stats, statSync } from 'node:fs';
+import { type Dir, opendirSync, type Stats, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -7,8 +7,16 @@ import {
   inspectFile,
   inspectReport,
   renderInspectTable,
-} from '../format/index.js';
-import { type CliIo, type Command, UsageError } from './io.js';
+} from '../index.js';
+import { type CliIo, type Command, describeErrno, printable, UsageError } from './io.js';
+import { describeFileType, formatSize, MICROCODE_FILE_MAX_BYTES, readInputFile } from './read-input.js';
+
+/** At most this many files in all (a real firmware folder holds a few hundred). */
+export const INSPECT_MAX_FILES = 10_000;
+/** A folder with more entries than this is refused before its files are read. */
+export const INSPECT_MAX_FOLDER_ENTRIES = 100_000;
+/** At most this many bytes read in all (each file at most MICROCODE_FILE_MAX_BYTES). */
+export const INSPECT_MAX_TOTAL_BYTES = 1 << 30;
 
 const HELP = `usage: ucode-staging inspect <file|dir>... [--json] [--match SIG[,PF]]
 
@@ -22,7 +30,11 @@ options:
                     1 << PF). Without PF any platform mask matches.
   -h, --help        this text
 
-exit status: 0 all blobs valid, 1 a file would be rejected by the kernel, 2 usage error.
+limits: each file is read up to 64 MiB, at most 10000 files and 1 GiB in all; a FIFO, device or
+socket in a folder is skipped with a note on stderr, and refused when named on the command line.
+
+exit status: 0 all blobs valid, 1 a file would be rejected by the kernel, 2 usage error or an
+input that cannot be read.
 `;
 
 interface InspectArgs {
@@ -75,72 +87,93 @@ function parseOptions(argv: string[]) {
   });
 }
 
-function describeFsError(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  switch (code) {
-    case 'ENOENT':
-      return 'no such file or directory';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'ENOTDIR':
-      return 'not a directory';
-    case 'EISDIR':
-      return 'is a directory';
-    default:
-      return err instanceof Error ? err.message : String(err);
-  }
-}
-
 /**
  * Resolves arguments to files before anything is printed, so a bad path fails cleanly.
  * Synchronous on purpose: a firmware folder is a few hundred small local files,
  * and one await per file left the process idle half of the time.
+ * Bounded: at most INSPECT_MAX_FILES files, and a folder is read entry by entry (never more
+ * than INSPECT_MAX_FOLDER_ENTRIES names held). Entries that are not regular files are skipped:
+ * subfolders quietly, FIFOs, devices, sockets and broken links with a note through `warn`.
  */
-function collectFiles(paths: string[]): string[] {
+function collectFiles(paths: string[], warn: (text: string) => void): string[] {
   const files: string[] = [];
+  const add = (file: string) => {
+    if (files.length >= INSPECT_MAX_FILES)
+      throw new UsageError(`more than ${INSPECT_MAX_FILES} files to inspect; give fewer files or folders`);
+    files.push(file);
+  };
   for (const path of paths) {
     const info = fsCall(() => statSync(path), `cannot access '${path}'`);
     if (info.isFile()) {
-      files.push(path);
+      add(path);
     } else if (info.isDirectory()) {
-      const names = fsCall(() => readdirSync(path), `cannot read folder '${path}'`);
-      for (const name of names.sort()) {
+      for (const name of folderNames(path).sort()) {
         const entry = join(path, name);
         // stat, not lstat: firmware folders often hold symlinks to the real files.
-        let entryInfo: Stats | undefined;
+        let entryInfo: Stats;
         try {
           entryInfo = statSync(entry);
-        } catch {
-          entryInfo = undefined;
+        } catch (err) {
+          warn(`ucode-staging inspect: skipping '${entry}': ${describeErrno(err)}\n`);
+          continue;
         }
-        if (entryInfo?.isFile()) files.push(entry);
+        if (entryInfo.isFile()) add(entry);
+        else if (!entryInfo.isDirectory())
+          warn(`ucode-staging inspect: skipping '${entry}': it is ${describeFileType(entryInfo)}\n`);
       }
     } else {
-      throw new UsageError(`'${path}' is neither a regular file nor a folder`);
+      throw new UsageError(`'${path}' is ${describeFileType(info)}, neither a regular file nor a folder`);
     }
   }
   return files;
+}
+
+/** The names in a folder, read one by one so that a huge folder is refused without reading it all. */
+function folderNames(path: string): string[] {
+  const dir: Dir = fsCall(() => opendirSync(path), `cannot read folder '${path}'`);
+  const names: string[] = [];
+  try {
+    for (;;) {
+      const entry = fsCall(() => dir.readSync(), `cannot read folder '${path}'`);
+      if (entry === null) break;
+      if (names.length >= INSPECT_MAX_FOLDER_ENTRIES)
+        throw new UsageError(`folder '${path}' has more than ${INSPECT_MAX_FOLDER_ENTRIES} entries`);
+      names.push(entry.name);
+    }
+  } finally {
+    dir.closeSync();
+  }
+  return names;
 }
 
 function fsCall<T>(call: () => T, what: string): T {
   try {
     return call();
   } catch (err) {
-    throw new UsageError(`${what}: ${describeFsError(err)}`);
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(`${what}: ${describeErrno(err)}`);
   }
 }
 
-function inspectPath(path: string, match: InspectMatch | null): InspectFile {
-  const bytes = fsCall(() => readFileSync(path), `cannot read '${path}'`);
-  return inspectFile(path, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), match);
+function inspectFiles(paths: string[], match: InspectMatch | null): InspectFile[] {
+  let total = 0;
+  return paths.map((path) => {
+    const bytes = readInputFile(path, { what: 'microcode file', maxBytes: MICROCODE_FILE_MAX_BYTES });
+    total += bytes.length;
+    if (total > INSPECT_MAX_TOTAL_BYTES)
+      throw new UsageError(
+        `the files to inspect hold more than ${formatSize(INSPECT_MAX_TOTAL_BYTES)} in all`,
+      );
+    return inspectFile(path, bytes, match);
+  });
 }
 
 /** Basenames read best; fall back to relative paths only when two inputs share a basename. */
 function displayNames(paths: string[]): string[] {
   const bases = paths.map((p) => basename(p));
   const unique = new Set(bases).size === bases.length;
-  return unique ? bases : paths.map((p) => relative(process.cwd(), p) || p);
+  // Names are printed on a terminal: control characters in them are shown escaped.
+  return (unique ? bases : paths.map((p) => relative(process.cwd(), p) || p)).map(printable);
 }
 
 export const inspectCommand: Command = async (argv: string[], io: CliIo): Promise<number> => {
@@ -149,8 +182,8 @@ export const inspectCommand: Command = async (argv: string[], io: CliIo): Promis
     io.stdout(HELP);
     return 0;
   }
-  const paths = collectFiles(args.paths);
-  const files = paths.map((path) => inspectPath(path, args.match));
+  const paths = collectFiles(args.paths, io.stderr);
+  const files = inspectFiles(paths, args.match);
   const report = inspectReport(files, args.match);
   io.stdout(
     args.json ? `${JSON.stringify(report, null, 2)}\n` : renderInspectTable(report, displayNames(paths)),

@@ -1,9 +1,22 @@
 #!/usr/bin/env node
-import { runCli } from './run.js';
+import { isatty } from 'node:tty';
+import { exitNow, stdioWriter } from './output-file.js';
+import { reportError, runCli } from './run.js';
 
-process.exitCode = await runCli(process.argv.slice(2), {
-  stdout: (s) => process.stdout.write(s),
-  stderr: (s) => process.stderr.write(s),
-  isTTY: process.stderr.isTTY === true,
-  env: process.env,
-});
+// Standard output and error are written synchronously with fs.writeSync (never through
+// process.stdout, whose errors arrive later as an unhandled 'error' event): a closed stdout
+// (`| head -1`) exits 141 quietly, as if killed by SIGPIPE; a full one (`> /dev/full`) is one
+// line on stderr and exit 2. Temporary files are removed on every exit (see output-file.ts).
+const argv = process.argv.slice(2);
+const stderr = stdioWriter(2);
+const io = { stdout: stdioWriter(1), stderr, isTTY: isatty(2), env: process.env };
+
+// Anything that escapes the command (an error in a callback, a rejected promise nobody
+// awaited) still ends as one line, with the temporary files removed.
+const fatal = (err: unknown): void => {
+  exitNow(reportError(`ucode-staging${argv[0] ? ` ${argv[0]}` : ''}`, err, io));
+};
+process.on('uncaughtException', fatal);
+process.on('unhandledRejection', fatal);
+
+process.exitCode = await runCli(argv, io);

@@ -1,8 +1,12 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/run.js';
+import { buildMicrocode } from '../../src/format/index.js';
+import { BUILT_MAIN, requireDist } from '../cli/built.js';
 import { requireBuiltCli, runBuiltCli } from '../support/built-cli.js';
 import { captureIo } from './helpers.js';
 
@@ -208,5 +212,123 @@ describe('bad input through the built binary', () => {
     const r = runBuiltCli(['campaign', '--hz', '7']);
     expect(r.status).toBe(2);
     expect(r.stderr).toBe("ucode-staging campaign: --hz: '7' is not one of 100, 250, 300, 1000\n");
+  });
+});
+
+/** The call must end within a second: nothing was waited on or read without bound. */
+async function quick<T>(call: () => Promise<T> | T): Promise<T> {
+  const started = performance.now();
+  const result = await call();
+  expect(performance.now() - started).toBeLessThan(2000);
+  return result;
+}
+
+describe('inputs that are not regular files, or too large: refused at once, by name, exit 2', () => {
+  // The 'up' preset's CPU (signature 0xa06d1) loads intel-ucode/06-ad-01.
+  const folder = join(dir, 'intel-ucode');
+  const cpuFile = join(folder, '06-ad-01');
+  const listening = createServer();
+
+  beforeAll(async () => {
+    mkdirSync(folder);
+    await new Promise<void>((ok) => listening.listen(join(dir, 'a-socket'), ok));
+  });
+  afterAll(() => listening.close());
+
+  const simulateWith = (fw: string) => cli('simulate', '-m', 'up', '-f', fw, '-q');
+
+  it('a FIFO as the CPU file in a firmware folder (no writer: it would block forever)', async () => {
+    execFileSync('mkfifo', [cpuFile]);
+    const r = await quick(() => simulateWith(folder));
+    rmSync(cpuFile);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      `ucode-staging simulate: cannot read firmware file '${cpuFile}': it is a FIFO (named pipe), not a regular file\n`,
+    );
+  });
+
+  it('a symlink to /dev/zero as the CPU file (it would never end)', async () => {
+    execFileSync('ln', ['-s', '/dev/zero', cpuFile]);
+    const r = await quick(() => simulateWith(folder));
+    rmSync(cpuFile);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /cannot read firmware file '.*06-ad-01': it is a character device, not a regular file\n$/,
+    );
+  });
+
+  it('a firmware file over 64 MiB (sparse, so nothing is read)', async () => {
+    writeFileSync(cpuFile, '');
+    truncateSync(cpuFile, 65 << 20);
+    const r = await quick(() => simulateWith(folder));
+    rmSync(cpuFile);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/'.*06-ad-01': it is 65\.0 MiB \(68157440 bytes\), over the 64\.0 MiB limit/);
+  });
+
+  it('inspect: FIFOs, sockets and devices named on the command line', async () => {
+    const fifo = join(dir, 'inspect-fifo');
+    execFileSync('mkfifo', [fifo]);
+    for (const [path, kind] of [
+      [fifo, 'a FIFO (named pipe)'],
+      [join(dir, 'a-socket'), 'a socket'],
+      ['/dev/urandom', 'a character device'],
+    ]) {
+      const r = await quick(() => cli('inspect', path!));
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(
+        `ucode-staging inspect: '${path}' is ${kind}, neither a regular file nor a folder\n`,
+      );
+    }
+  });
+
+  it('inspect: in a folder, they are skipped with a note and the regular files listed', async () => {
+    const mixed = join(dir, 'mixed');
+    mkdirSync(mixed);
+    writeFileSync(
+      join(mixed, '06-ad-01'),
+      buildMicrocode({ signature: 0xa06d1, processorFlags: 1, revision: 2 }),
+    );
+    execFileSync('mkfifo', [join(mixed, 'fifo')]);
+    execFileSync('ln', ['-s', '/dev/zero', join(mixed, 'zero')]);
+    execFileSync('ln', ['-s', 'nowhere', join(mixed, 'broken')]);
+    const r = await quick(() => cli('inspect', mixed));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('1 file, 1 valid blob, 0 invalid');
+    expect(r.stderr).toBe(
+      [
+        `ucode-staging inspect: skipping '${join(mixed, 'broken')}': no such file or directory`,
+        `ucode-staging inspect: skipping '${join(mixed, 'fifo')}': it is a FIFO (named pipe)`,
+        `ucode-staging inspect: skipping '${join(mixed, 'zero')}': it is a character device`,
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('inspect: a file over 64 MiB', async () => {
+    const big = join(dir, 'big-microcode');
+    writeFileSync(big, '');
+    truncateSync(big, 100 << 20);
+    const r = await quick(() => cli('inspect', big));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /^ucode-staging inspect: cannot read microcode file '.*big-microcode': it is 100\.0 MiB/,
+    );
+  });
+
+  it('the built binary: a FIFO firmware file ends at once with one line', () => {
+    requireDist();
+    execFileSync('mkfifo', [cpuFile]);
+    const started = performance.now();
+    const r = spawnSync(process.execPath, [BUILT_MAIN, 'simulate', '-m', 'up', '-f', folder], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    rmSync(cpuFile);
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(
+      /^ucode-staging simulate: cannot read firmware file '[^\n]*': it is a FIFO[^\n]*\n$/,
+    );
   });
 });

@@ -1,4 +1,16 @@
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -76,7 +88,8 @@ describe('writeFileAtomic', () => {
       yield 'x'.repeat(2 << 20);
       throw new Error('the producer failed');
     }
-    expect(() => writeFileAtomic(target, chunks())).toThrow(/cannot write .*: the producer failed/);
+    // A failing producer is a bug, not a usage error: its error passes through unchanged.
+    expect(() => writeFileAtomic(target, chunks())).toThrow(/^the producer failed$/);
     expect(readFileSync(target, 'utf8')).toBe('old');
     expect(noTemporaries(dir)).toEqual([]);
   });
@@ -164,5 +177,47 @@ describe('the CLI outputs: --json, --trace, --failing', () => {
     expect(JSON.parse(readFileSync(json, 'utf8')).schema).toBe('ucode-staging/result@1');
     expect(JSON.parse(readFileSync(trace, 'utf8'))).toBeTypeOf('object');
     expect(noTemporaries(dir)).toEqual([]);
+  });
+});
+
+describe('the CLI outputs: devices, FIFOs and symlinks are not replaced', () => {
+  const sim = ['simulate', '-m', 'up', '--image-size', '16K', '-q'];
+
+  it('--json and --trace to a character device: it stays one', async () => {
+    let device = join(dir, 'null-device');
+    try {
+      execFileSync('mknod', [device, 'c', '1', '3'], { stdio: 'ignore' });
+    } catch {
+      device = '/dev/null';
+    }
+    const r = await cli(...sim, '--json', device, '--trace', device);
+    expect(r.code).toBe(0);
+    expect(lstatSync(device).isCharacterDevice()).toBe(true);
+    expect(lstatSync(device).rdev).toBe(statSync('/dev/null').rdev);
+    expect(noTemporaries(dir)).toEqual([]);
+  });
+
+  it('--json to a symlink: the target is written, the link stays', async () => {
+    const link = join(dir, 'result-link.json');
+    symlinkSync('result-real.json', link);
+    const r = await cli(...sim, '--json', link);
+    expect(r.code).toBe(0);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(JSON.parse(readFileSync(join(dir, 'result-real.json'), 'utf8')).schema).toBe(
+      'ucode-staging/result@1',
+    );
+  });
+
+  it('--json to a FIFO: written to its reader, the FIFO stays', async () => {
+    const fifo = join(dir, 'result-fifo');
+    execFileSync('mkfifo', [fifo]);
+    const received = join(dir, 'result-fifo-received');
+    const reader = spawn('sh', ['-c', 'cat "$1" > "$2"', 'sh', fifo, received]);
+    const done = new Promise((ok) => reader.on('exit', ok));
+    const r = await cli(...sim, '--json', fifo);
+    await done;
+    expect(r.code).toBe(0);
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
+    expect(JSON.parse(readFileSync(received, 'utf8')).schema).toBe('ucode-staging/result@1');
   });
 });
