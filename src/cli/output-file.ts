@@ -87,6 +87,8 @@ export function resolveOutputTarget(path: string): OutputTarget {
     if (code !== 'ENOENT') fail(path, describeErrno(err));
   }
   if (st === undefined) {
+    // 'out/' names a folder; resolve() would quietly make it the file 'out'.
+    if (/\/\.?$/.test(path)) fail(path, 'it names a folder, and no such folder exists');
     checkFolder(path, dirname(walk.final));
     return { path, kind: 'new', target: walk.final, viaSymlink: walk.viaSymlink };
   }
@@ -331,7 +333,7 @@ function* writeSteps(
     yield* writeFileSteps(t, content);
     return;
   }
-  if (t.kind === 'socket') fail(t.path, 'it is a socket (only the asynchronous writer connects to sockets)');
+  if (t.kind === 'socket') fail(t.path, 'it is a socket (written only by planOutputs().write)');
   yield* writeDeviceSteps(t, content, note);
 }
 

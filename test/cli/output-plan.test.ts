@@ -370,6 +370,13 @@ describe('paths that cannot be written: refused by planOutputs, before the run',
     );
   });
 
+  it("a path ending in '/' that is no folder: not quietly a file", () => {
+    const target = join(dir, 'no-such-folder/');
+    expect(() => planOutputs([{ flag: '--json', path: target }], [], capture().io)).toThrow(
+      `--json: cannot write '${target}': it names a folder, and no such folder exists`,
+    );
+  });
+
   it('a path under a file', () => {
     const file = join(dir, 'a-file');
     writeFileSync(file, '');
