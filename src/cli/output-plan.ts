@@ -83,7 +83,7 @@ function fdIdentity(fd: number): (Identity & { chr: boolean }) | undefined {
 function knownInputs(inputs: readonly InputRef[]): KnownInput[] {
   const out: KnownInput[] = [];
   for (const ref of inputs) {
-    const { what, path } = typeof ref === 'string' ? { what: 'input', path: ref } : ref;
+    const { what, path } = typeof ref === 'string' ? { what: '', path: ref } : ref;
     let st: Stats;
     try {
       st = statSync(path);
@@ -109,15 +109,19 @@ function checkNotInput(flag: string, t: OutputTarget, inputs: readonly KnownInpu
   for (const input of inputs) {
     if (!input.folder && same(t, input)) {
       throw new UsageError(
-        `${flag} '${t.path}' is the ${input.what} '${input.path}' (an input); refusing to overwrite it`,
+        `${flag} '${t.path}' is an input of this run (${describeInput(input)}); refusing to overwrite it`,
       );
     }
     if (input.folder && same(folder, input)) {
       throw new UsageError(
-        `${flag} '${t.path}' is a file in the ${input.what} '${input.path}' (an input); refusing to overwrite it`,
+        `${flag} '${t.path}' is a file in an input of this run (${describeInput(input)}); refusing to overwrite it`,
       );
     }
   }
+}
+
+function describeInput(input: KnownInput): string {
+  return input.what ? `the ${input.what} '${input.path}'` : `'${input.path}'`;
 }
 
 /** What makes two outputs the same place; undefined when sharing is harmless (a character device). */

@@ -108,6 +108,16 @@ export function readInputText(path: string, opts: ReadInputOptions): string {
   return new TextDecoder('utf-8').decode(readInputFile(path, opts));
 }
 
+/** A machine file (JSON/YAML) as text: a regular file of at most 1 MiB. */
+export function readMachineFile(path: string): string {
+  return readInputText(path, { what: 'machine file', maxBytes: MACHINE_FILE_MAX_BYTES });
+}
+
+/** One microcode file (`-f FILE`, a file in a firmware folder): a regular file of at most 64 MiB. */
+export function readMicrocodeFile(path: string, what = 'firmware file'): Uint8Array {
+  return readInputFile(path, { what, maxBytes: MICROCODE_FILE_MAX_BYTES });
+}
+
 function tooLarge(size: number, opts: ReadInputOptions): string {
   return `it is ${formatSize(size)} (${size} bytes), over the ${formatSize(opts.maxBytes)} limit for a ${opts.what}`;
 }

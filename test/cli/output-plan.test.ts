@@ -265,7 +265,9 @@ describe('an output that is an input, or two outputs on one place: refused befor
     const out = path();
     expect(() =>
       planOutputs([{ flag: '--json', path: out }], [{ what: 'firmware file', path: fw }], capture().io),
-    ).toThrow(`--json '${out}' is the firmware file '${fw}' (an input); refusing to overwrite it`);
+    ).toThrow(
+      `--json '${out}' is an input of this run (the firmware file '${fw}'); refusing to overwrite it`,
+    );
     expect(readFileSync(fw, 'utf8')).toBe('microcode');
   });
 
@@ -279,7 +281,7 @@ describe('an output that is an input, or two outputs on one place: refused befor
         [{ what: 'firmware folder', path: folder }],
         capture().io,
       ),
-    ).toThrow(/--trace '.*06-ad-01' is a file in the firmware folder '.*fw-folder' \(an input\)/);
+    ).toThrow(/--trace '.*06-ad-01' is a file in an input of this run \(the firmware folder '.*fw-folder'\)/);
     // A new file there is not an input.
     expect(() =>
       planOutputs([{ flag: '--trace', path: join(folder, 'new.json') }], [folder], capture().io),
@@ -295,7 +297,10 @@ describe('an output that is an input, or two outputs on one place: refused befor
         [{ what: 'machine file', path: machine }],
         capture().io,
       ),
-    ).toThrow(/--report '.*machine\.json' is the machine file/);
+    ).toThrow(/--report '.*machine\.json' is an input of this run \(the machine file '.*machine\.json'\)/);
+    expect(() => planOutputs([{ flag: '--json', path: machine }], [machine], capture().io)).toThrow(
+      `--json '${machine}' is an input of this run ('${machine}'); refusing to overwrite it`,
+    );
   });
 
   it('two outputs on one path, one through a link, two on stdout', () => {

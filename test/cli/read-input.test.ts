@@ -12,6 +12,8 @@ import {
   MICROCODE_FILE_MAX_BYTES,
   readInputFile,
   readInputText,
+  readMachineFile,
+  readMicrocodeFile,
 } from '../../src/cli/read-input.js';
 
 // Inputs that could hang the process or grow its memory without bound: refused quickly, by name.
@@ -57,6 +59,16 @@ describe('readInputFile', () => {
     writeFileSync(path, '\ufeff{"extends":"up"}');
     expect(readInputText(path, machine)).toBe('{"extends":"up"}');
     expect(readInputFile(path, machine).length).toBe(19);
+  });
+
+  it('readMachineFile and readMicrocodeFile: the two caps', () => {
+    const path = join(dir, 'machine.yaml');
+    writeFileSync(path, 'extends: up\n');
+    expect(readMachineFile(path)).toBe('extends: up\n');
+    truncateSync(path, MACHINE_FILE_MAX_BYTES + 1);
+    refused(() => readMachineFile(path), /over the 1\.0 MiB limit for a machine file$/);
+    expect(readMicrocodeFile(path).length).toBe(MACHINE_FILE_MAX_BYTES + 1);
+    refused(() => readMicrocodeFile(fifo), /^cannot read firmware file '.*fifo': it is a FIFO/);
   });
 
   it('a FIFO without a writer: refused at once, not waited on', () => {
