@@ -12,7 +12,7 @@
  */
 
 import { doStage, type StagingContext } from '../kernel/intel/staging.js';
-import { newPackageStaging, type PackageStaging } from '../kernel/ops.js';
+import { newPackageStaging, type PackageStaging } from '../kernel/intel/staging-report.js';
 import { KERNEL_POLICY } from '../kernel/policy.js';
 import { KernelLog } from '../kernel/printk.js';
 import { Tracer } from '../kernel/trace.js';

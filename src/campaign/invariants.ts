@@ -1,4 +1,4 @@
-import type { PackageStaging } from '../kernel/ops.js';
+import type { PackageStaging } from '../kernel/intel/staging-report.js';
 import type { MailboxTransaction, MisuseRecord } from '../platform/mailbox/device.js';
 import type { SimulationResult } from '../sim/result-types.js';
 import { type DrawnRun, FAULT_ERRNO } from './space.js';

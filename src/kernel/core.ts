@@ -1,7 +1,7 @@
 import type { CpuAvailability, HostPort } from '../platform/host-port.js';
 import type { CostModel } from '../time/cost-model.js';
 import { EBADFD, EBUSY, EIO, ENOENT, EOPNOTSUPP } from './errno.js';
-import type { MicrocodeOps, StagingReport, UcodeState } from './ops.js';
+import type { MicrocodeOps, StagingOutcome, UcodeState } from './ops.js';
 import type { Policy } from './policy.js';
 import { hex, hex08, type KernelLog } from './printk.js';
 import type { Tracer } from './trace.js';
@@ -51,7 +51,7 @@ export interface LateLoadReport {
   oldRevision: number;
   newRevision: number;
   counts: { updated: number; siblings: number; failed: number; timedOut: number; offline: number };
-  staging: StagingReport | undefined;
+  staging: StagingOutcome | undefined;
   stopWindow: { startNs: number; endNs: number } | undefined;
   cpus: CpuTimeline[];
   startNs: number;

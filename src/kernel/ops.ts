@@ -25,8 +25,8 @@ export interface MicrocodeOps {
   requestMicrocodeFw(cpu: number): UcodeState;
   /** Called on `cpu` inside the rendezvous. */
   applyMicrocode(cpu: number): UcodeState;
-  /** Push the pending image to every package's mailbox before CPUs are stopped. */
-  stageMicrocode(): StagingReport;
+  /** Hand the pending image to the hardware ahead of the rendezvous, so each apply inside it is shorter. */
+  stageMicrocode(): StagingOutcome;
   collectCpuInfo(cpu: number): CpuSignature;
   /** `failed` is true when nothing was updated: the driver drops the image. */
   finalizeLateLoad(failed: boolean): void;
@@ -41,58 +41,12 @@ export interface MicrocodeOps {
   useStaging: boolean;
 }
 
-/** What staging one package did. */
-export interface PackageStaging {
-  pkg: number;
-  /** The primary thread whose MSR 0x7a5 gave the mailbox. */
-  cpu: number;
-  mailboxPa: number;
-  /** 0 or a negative errno. */
-  errno: number;
-  bytesSent: number;
-  /** Transactions (GO writes). */
-  chunks: number;
-  /** Chunks sent again at an offset already sent. */
-  resends: number;
-  /** STATUS reads while waiting for READY. */
-  polls: number;
-  dwordsWritten: number;
-  startNs: number;
-  endNs: number;
-}
-
-/** What the staging step did, for the result and for the `require` policy. */
-export interface StagingReport {
-  attempted: boolean;
+/**
+ * What a vendor's staging step achieved: all the core needs (the `require`
+ * policy). The vendor keeps its own record of how it staged.
+ */
+export interface StagingOutcome {
   ok: boolean;
-  /** 0, or the errno that stopped staging (-EOPNOTSUPP when it could not start). */
+  /** 0, or the negative errno that stopped staging (-EOPNOTSUPP when it could not start). */
   errno: number;
-  reason?: 'misaligned' | 'mailbox-msr-fault' | 'package-failed';
-  failedCpu?: number;
-  failedPackage?: number;
-  packages: PackageStaging[];
-  startNs: number;
-  endNs: number;
-}
-
-/** A staging pass that has not sent anything yet. */
-export function newPackageStaging(
-  pkg: number,
-  cpu: number,
-  mailboxPa: number,
-  startNs: number,
-): PackageStaging {
-  return {
-    pkg,
-    cpu,
-    mailboxPa,
-    errno: 0,
-    bytesSent: 0,
-    chunks: 0,
-    resends: 0,
-    polls: 0,
-    dwordsWritten: 0,
-    startNs,
-    endNs: 0,
-  };
 }

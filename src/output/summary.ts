@@ -1,4 +1,4 @@
-import type { PackageStaging } from '../kernel/ops.js';
+import type { PackageStaging } from '../kernel/intel/staging-report.js';
 import type { SimulationResult } from '../sim/result-types.js';
 import { bytes, grouped, hex, ms3 } from './format.js';
 

@@ -1,5 +1,5 @@
 import type { CpuResult, LoadOutcome } from '../kernel/core.js';
-import type { PackageStaging } from '../kernel/ops.js';
+import type { PackageStaging } from '../kernel/intel/staging-report.js';
 import type { Policy } from '../kernel/policy.js';
 import type { LogLine } from '../kernel/printk.js';
 import type { TraceCounter, TraceSpan } from '../kernel/trace.js';

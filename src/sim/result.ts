@@ -1,6 +1,7 @@
-import { decodeBcdDate, fmsFileName, type MicrocodeBlob } from '../format/index.js';
+import { decodeBcdDate, fmsFileName } from '../format/index.js';
 import type { LateLoadReport } from '../kernel/core.js';
 import { errnoName } from '../kernel/errno.js';
+import type { IntelMicrocodeDriver } from '../kernel/intel/driver.js';
 import type { Policy } from '../kernel/policy.js';
 import { formatDmesg, type KernelLog } from '../kernel/printk.js';
 import type { Tracer } from '../kernel/trace.js';
@@ -15,17 +16,18 @@ export interface ResultInputs {
   policy: Policy;
   seed: number;
   load: LateLoadReport;
+  /** What the driver decided and recorded: staging, the chosen image. */
+  driver: Pick<IntelMicrocodeDriver, 'useStaging' | 'stagingReport' | 'pendingImage'>;
   log: KernelLog;
   tracer: Tracer;
   recorder: MmioTraceRecorder | undefined;
   revisionsBefore: Uint32Array;
-  image: MicrocodeBlob | undefined;
   imageSource: string;
 }
 
 /** Assemble the one result object every output format is derived from. */
 export function buildResult(r: ResultInputs): SimulationResult {
-  const { spec, machine, load } = r;
+  const { spec, machine, load, driver } = r;
   const topo = machine.topology;
   const cpus: CpuRecord[] = load.cpus.map((t) => ({
     cpu: t.cpu,
@@ -48,11 +50,9 @@ export function buildResult(r: ResultInputs): SimulationResult {
     stoppedForNs: load.stopWindow && t.online ? load.stopWindow.endNs - t.stoppedNs : 0,
   }));
 
-  const st = load.staging;
+  const st = driver.stagingReport();
   const staging: StagingSummary = {
-    enabled:
-      st !== undefined ||
-      (spec.staging.archCapMcuEnum && spec.staging.mcuStaging && r.policy.staging !== 'off'),
+    enabled: driver.useStaging,
     attempted: st?.attempted ?? false,
     ok: st?.ok ?? false,
     errno: st?.errno ?? 0,
@@ -89,7 +89,7 @@ export function buildResult(r: ResultInputs): SimulationResult {
     };
   });
 
-  const image = r.image;
+  const image = driver.pendingImage();
   const result: SimulationResult = {
     schema: 'ucode-staging/result@1',
     seed: r.seed,

@@ -159,7 +159,7 @@ export function simulate(opts: SimulateOptions = {}): SimulationResult {
     tracer,
     recorder,
     revisionsBefore,
-    image: driver.pendingImage() ?? undefined,
+    driver,
     imageSource,
   });
 }

@@ -2,17 +2,12 @@ import { decodeSignature, fmsFileName, type MicrocodeBlob, selectForLateLoad } f
 import type { HostPort } from '../../platform/host-port.js';
 import { EOPNOTSUPP } from '../errno.js';
 import type { FirmwareSource } from '../firmware.js';
-import {
-  type CpuSignature,
-  type MicrocodeOps,
-  newPackageStaging,
-  type StagingReport,
-  type UcodeState,
-} from '../ops.js';
+import type { CpuSignature, MicrocodeOps, StagingOutcome, UcodeState } from '../ops.js';
 import type { Policy } from '../policy.js';
 import type { KernelLog } from '../printk.js';
 import type { Tracer } from '../trace.js';
 import { doStage } from './staging.js';
+import { newPackageStaging, type StagingReport } from './staging-report.js';
 
 const MSR_IA32_PLATFORM_ID = 0x17;
 const MSR_IA32_UCODE_WRITE = 0x79;
@@ -51,6 +46,8 @@ export class IntelMicrocodeDriver implements MicrocodeOps {
   /** The image chosen for the late load (ucode_patch_late) and where it sits in memory. */
   private patch: { blob: MicrocodeBlob; pa: number; words: Uint32Array } | undefined;
   private readonly cpuSig: CpuSignature[] = [];
+  /** The staging of the late load in progress (cleared by its firmware request); the result reads it. */
+  private staging: StagingReport | undefined;
   /** boot_cpu_data.microcode. */
   bootRevision = 0;
 
@@ -99,6 +96,7 @@ export class IntelMicrocodeDriver implements MicrocodeOps {
   }
 
   requestMicrocodeFw(cpu: number): UcodeState {
+    this.staging = undefined;
     const sig = this.cpuSig[cpu] ?? this.collectCpuInfo(cpu);
     const name = `intel-ucode/${fmsFileName(sig.signature)}`;
     const data = this.o.firmware.request(name);
@@ -188,8 +186,13 @@ export class IntelMicrocodeDriver implements MicrocodeOps {
     return passes;
   }
 
+  /** How the current late load staged; undefined when it did not reach staging. */
+  stagingReport(): StagingReport | undefined {
+    return this.staging;
+  }
+
   /** stage_microcode(): one mailbox per package, one package after the other. */
-  stageMicrocode(): StagingReport {
+  stageMicrocode(): StagingOutcome {
     const { port, log, policy, tracer } = this.o;
     const mc = this.patch!;
     const len = mc.blob.totalSize;
@@ -201,7 +204,8 @@ export class IntelMicrocodeDriver implements MicrocodeOps {
       startNs: port.now(),
       endNs: 0,
     };
-    const finish = (): StagingReport => {
+    this.staging = report;
+    const finish = (): StagingOutcome => {
       report.endNs = port.now();
       return report;
     };

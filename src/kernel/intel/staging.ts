@@ -1,9 +1,9 @@
 import type { HostPort } from '../../platform/host-port.js';
 import { EADDRNOTAVAIL, EBADR, EINVAL, EIO, EMSGSIZE, EPROTO, ETIMEDOUT } from '../errno.js';
-import type { PackageStaging } from '../ops.js';
 import type { Policy } from '../policy.js';
 import type { KernelLog } from '../printk.js';
 import type { Tracer } from '../trace.js';
+import type { PackageStaging } from './staging-report.js';
 
 // The mailbox as the driver knows it (Intel's definitions, restated). The
 // device model keeps its own copy: the two sides share registers, not code.

@@ -1,0 +1,58 @@
+import type { StagingOutcome } from '../ops.js';
+
+/** What staging one package did. */
+export interface PackageStaging {
+  pkg: number;
+  /** The primary thread whose MSR 0x7a5 gave the mailbox. */
+  cpu: number;
+  mailboxPa: number;
+  /** 0 or a negative errno. */
+  errno: number;
+  bytesSent: number;
+  /** Transactions (GO writes). */
+  chunks: number;
+  /** Chunks sent again at an offset already sent. */
+  resends: number;
+  /** STATUS reads while waiting for READY. */
+  polls: number;
+  dwordsWritten: number;
+  startNs: number;
+  endNs: number;
+}
+
+/**
+ * What the Intel driver's staging step did. The core sees only the
+ * StagingOutcome part; the result reads the rest from the driver.
+ */
+export interface StagingReport extends StagingOutcome {
+  attempted: boolean;
+  reason?: 'misaligned' | 'mailbox-msr-fault' | 'package-failed';
+  failedCpu?: number;
+  failedPackage?: number;
+  /** One entry per staging pass (a package can be staged more than once). */
+  packages: PackageStaging[];
+  startNs: number;
+  endNs: number;
+}
+
+/** A staging pass that has not sent anything yet. */
+export function newPackageStaging(
+  pkg: number,
+  cpu: number,
+  mailboxPa: number,
+  startNs: number,
+): PackageStaging {
+  return {
+    pkg,
+    cpu,
+    mailboxPa,
+    errno: 0,
+    bytesSent: 0,
+    chunks: 0,
+    resends: 0,
+    polls: 0,
+    dwordsWritten: 0,
+    startNs,
+    endNs: 0,
+  };
+}
