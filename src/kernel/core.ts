@@ -42,6 +42,29 @@ export type LoadOutcome =
   | 'panic'
   | 'hang';
 
+/** The kernel's tally of ucode_ctrl.result over the present CPUs. */
+export interface LoadCounts {
+  updated: number;
+  siblings: number;
+  failed: number;
+  timedOut: number;
+  offline: number;
+}
+
+/** From the first CPU stopped to the last one done. */
+export interface StopWindow {
+  startNs: number;
+  endNs: number;
+}
+
+/** How stop_machine ended, as the rendezvous returns it. */
+export type RendezvousOutcome =
+  | { kind: 'released'; window: StopWindow }
+  /** A sibling gave up on its primary: panic() at `atNs`, which the machine does not survive. */
+  | { kind: 'panic'; atNs: number; primary: number; message: string }
+  /** stop_machine waits for `cpu`, which never runs the handler: the reload never returns. */
+  | { kind: 'hang'; cpu: number; reason: string };
+
 export interface LateLoadReport {
   outcome: LoadOutcome;
   /** What the write to /sys/devices/system/cpu/microcode/reload returns: 0 or -errno. */
@@ -50,15 +73,39 @@ export interface LateLoadReport {
   tainted: boolean;
   oldRevision: number;
   newRevision: number;
-  counts: { updated: number; siblings: number; failed: number; timedOut: number; offline: number };
+  counts: LoadCounts;
   staging: StagingOutcome | undefined;
-  stopWindow: { startNs: number; endNs: number } | undefined;
+  stopWindow: StopWindow | undefined;
   cpus: CpuTimeline[];
   startNs: number;
   endNs: number;
   panicMessage?: string;
   /** Why the machine never came back from stop_machine (the kernel prints nothing: it is stuck). */
   hangReason?: string;
+}
+
+/**
+ * One late load's state, as core.c keeps it in statics (late_cpus_in,
+ * offline_in_nmi, cpu_offline_mask, the per-CPU ucode_ctrl) and in
+ * load_late_stop_cpus()'s locals. Each step reads and writes this one struct.
+ */
+export interface LateLoadRun {
+  readonly startNs: number;
+  /** old_rev: boot_cpu_data.microcode before the load. */
+  readonly oldRevision: number;
+  /** Every present CPU in CPU order: its ucode_ctrl (control CPU, result) and where it was when. */
+  readonly cpus: CpuTimeline[];
+  /** cpu_online_mask: the CPUs stop_machine runs the handler on. */
+  online: CpuTimeline[];
+  /** cpu_offline_mask: soft-offlined SMT siblings that CPU 0 kicks by NMI. */
+  readonly offline: number[];
+  /** late_cpus_in: online CPUs not yet at the rendezvous, plus those that gave up waiting. */
+  lateCpusIn: number;
+  /** offline_in_nmi: offline siblings that answered CPU 0's NMI. */
+  offlineInNmi: number;
+  safe: boolean;
+  staging: StagingOutcome | undefined;
+  readonly counts: LoadCounts;
 }
 
 export interface CoreTopology {
@@ -81,6 +128,11 @@ export interface CoreOptions {
   cost: CostModel;
 }
 
+/** The parts of a report known only on some of the ways a load ends. */
+type ReportEnd = Partial<
+  Pick<LateLoadReport, 'tainted' | 'newRevision' | 'stopWindow' | 'panicMessage' | 'hangReason'>
+>;
+
 /**
  * The vendor-neutral microcode core (Linux core.c): driver init and the late
  * load with its stop_machine + NMI rendezvous. CPUs that run in parallel are
@@ -100,108 +152,49 @@ export class MicrocodeCore {
 
   /** echo 1 > /sys/devices/system/cpu/microcode/reload */
   reload(): LateLoadReport {
-    const { port, ops, log, topology } = this.o;
-    const startNs = port.now();
-    const n = topology.cpus;
-    const cpus: CpuTimeline[] = [];
-    const offline: number[] = [];
-    const report: LateLoadReport = {
-      outcome: 'failed',
-      returnCode: 0,
-      safe: false,
-      tainted: false,
-      oldRevision: ops.bootRevision,
-      newRevision: ops.bootRevision,
-      counts: { updated: 0, siblings: 0, failed: 0, timedOut: 0, offline: 0 },
-      staging: undefined,
-      stopWindow: undefined,
-      cpus,
-      startNs,
-      endNs: startNs,
-    };
-    const done = (outcome: LoadOutcome, returnCode: number): LateLoadReport => {
-      report.outcome = outcome;
-      report.returnCode = returnCode;
-      report.endNs = port.now();
-      this.o.tracer.span('reload', 'reload', 0, startNs, report.endNs, { returnCode });
-      return report;
-    };
-
-    // setup_cpus(): every primary thread must be online; offline SMT siblings
-    // can be reached by NMI and are handled by CPU 0.
-    const allowSmtOffline = ops.nmiSafe || ops.useNmi;
-    for (let cpu = 0; cpu < n; cpu++) {
-      const online = topology.online(cpu);
-      const primary = topology.isPrimary(cpu);
-      if (!online) {
-        if (primary || !allowSmtOffline) {
-          log.prErr(`CPU ${cpu} not online, loading aborted`);
-          return done('busy', -EBUSY);
-        }
-        offline.push(cpu);
-      }
-      cpus.push({
-        cpu,
-        online,
-        primary,
-        ctrlCpu: online ? firstOnline(topology, cpu) : cpu,
-        result: 'unset',
-        stoppedNs: Number.NaN,
-        arrivedNs: Number.NaN,
-        releasedNs: Number.NaN,
-        applyStartNs: Number.NaN,
-        applyEndNs: Number.NaN,
-        doneNs: Number.NaN,
-      });
-    }
-
+    const { port, ops } = this.o;
+    const run = newLateLoadRun(port.now(), ops.bootRevision);
+    if (!setupCpus(this.o, run)) return this.finish(run, 'busy', -EBUSY);
     switch (ops.requestMicrocodeFw(0)) {
       case 'new':
-        return this.loadLateStopCpus(false, report, offline, done);
+        return this.loadLateStopCpus(run, false);
       case 'new-safe':
-        return this.loadLateStopCpus(true, report, offline, done);
+        return this.loadLateStopCpus(run, true);
       case 'not-found':
-        return done('not-found', -ENOENT);
+        return this.finish(run, 'not-found', -ENOENT);
       default:
-        return done('bad-firmware', -EBADFD);
+        return this.finish(run, 'bad-firmware', -EBADFD);
     }
   }
 
-  private loadLateStopCpus(
-    isSafe: boolean,
-    report: LateLoadReport,
-    offline: number[],
-    done: (o: LoadOutcome, rc: number) => LateLoadReport,
-  ): LateLoadReport {
+  private loadLateStopCpus(run: LateLoadRun, isSafe: boolean): LateLoadReport {
     const { port, ops, log, policy } = this.o;
-    report.safe = isSafe;
+    run.safe = isSafe;
     if (!isSafe) {
       log.prErr('Late microcode loading without minimal revision check.');
       log.prErr('You should switch to early loading, if possible.');
     }
 
     // Staging is preemptible and needs no stopped CPUs; if it fails the load goes on unstaged.
-    if (ops.useStaging) report.staging = ops.stageMicrocode();
-    if (policy.staging === 'require' && !report.staging?.ok) {
-      const err = report.staging?.errno || -EOPNOTSUPP;
+    if (ops.useStaging) run.staging = ops.stageMicrocode();
+    if (policy.staging === 'require' && !run.staging?.ok) {
+      const err = run.staging?.errno || -EOPNOTSUPP;
       log.prErr(
-        `Staging required but ${report.staging ? `failed (${err})` : 'not available'}: late load aborted.`,
+        `Staging required but ${run.staging ? `failed (${err})` : 'not available'}: late load aborted.`,
       );
       ops.finalizeLateLoad(true);
-      return done('aborted', err);
+      return this.finish(run, 'aborted', err);
     }
 
-    const window = this.rendezvous(report, offline);
-    if (report.outcome === 'panic' || report.outcome === 'hang') {
-      report.endNs = port.now();
-      return report;
-    }
-    report.stopWindow = window;
-    port.runAt(window.endNs);
+    const stopped = rendezvous(this.o, run);
+    if (stopped.kind === 'panic') return this.finish(run, 'panic', 0, { panicMessage: stopped.message });
+    if (stopped.kind === 'hang') return this.finish(run, 'hang', 0, { hangReason: stopped.reason });
+    const stopWindow = stopped.window;
+    port.runAt(stopWindow.endNs);
 
     // Analyze the results over every present CPU.
-    const c = report.counts;
-    for (const t of report.cpus) {
+    const c = run.counts;
+    for (const t of run.cpus) {
       switch (t.result) {
         case 'updated':
           c.updated++;
@@ -220,208 +213,303 @@ export class MicrocodeCore {
       }
     }
     ops.finalizeLateLoad(c.updated === 0);
-    const onlineCount = report.cpus.filter((t) => t.online).length;
+    const onlineCount = run.online.length;
 
     if (c.updated === 0) {
-      if (c.failed === 0 && c.timedOut === 0) return done('no-change', 0);
-      if (c.offline < offline.length) {
-        const responded = report.cpus.filter((t) => !t.online && t.result === 'offline').length;
-        log.prWarn(`${offline.length - responded} offline siblings did not respond.`);
-        return done('failed', -EIO);
+      if (c.failed === 0 && c.timedOut === 0) return this.finish(run, 'no-change', 0, { stopWindow });
+      if (c.offline < run.offline.length) {
+        log.prWarn(`${run.offline.length - run.offlineInNmi} offline siblings did not respond.`);
+        return this.finish(run, 'failed', -EIO, { stopWindow });
       }
       log.prErr(`update failed: ${c.failed} CPUs failed ${c.timedOut} CPUs timed out`);
-      return done('failed', -EIO);
+      return this.finish(run, 'failed', -EIO, { stopWindow });
     }
-    report.tainted = !isSafe || c.failed > 0 || c.timedOut > 0;
+    const tainted = !isSafe || c.failed > 0 || c.timedOut > 0;
     log.prInfo(`load: updated on ${c.updated} primary CPUs with ${c.siblings} siblings`);
     if (c.failed || c.timedOut) {
       log.prErr(`load incomplete. ${onlineCount - (c.updated + c.siblings)} CPUs timed out or failed`);
     }
-    report.newRevision = ops.bootRevision;
-    log.prInfo(`revision: ${hex(report.oldRevision)} -> ${hex(report.newRevision)}`);
+    const newRevision = ops.bootRevision;
+    log.prInfo(`revision: ${hex(run.oldRevision)} -> ${hex(newRevision)}`);
     const rc = c.updated + c.siblings === onlineCount ? 0 : -EIO;
-    return done(rc === 0 ? 'updated' : 'partial', rc);
+    return this.finish(run, rc === 0 ? 'updated' : 'partial', rc, { tainted, newRevision, stopWindow });
   }
 
   /**
-   * stop_machine() on every online CPU, each entering the microcode NMI handler.
-   * Returns the stop window; sets report.outcome to 'panic' or 'hang' when the
-   * machine would not come back.
+   * The report of a load that ended now. A panicked or hung machine never
+   * returns from the reload write, so only a returning one gets its span.
    */
-  private rendezvous(report: LateLoadReport, offline: number[]): { startNs: number; endNs: number } {
-    const { port, log, tracer } = this.o;
-    const cpus = report.cpus;
-    const T0 = port.now();
-    const online = cpus.filter((t) => t.online);
-    this.stopCpus(online, T0);
-    // If CPU 0 never arrives it never kicks anyone: the machine hangs in stop_machine below.
-    const cpu0Proceeds =
-      offline.length === 0 || !Number.isFinite(cpus[0]!.arrivedNs) || this.kickOfflineCpus(cpus, offline);
-    // A CPU 0 that gave up on the offline siblings skips the load and never joins the count.
-    const counted = cpu0Proceeds ? online : online.filter((t) => t.cpu !== 0);
-
-    if (this.waitForCpus(counted, online.length, report)) {
-      this.loadPrimaries(counted);
-      const panic = this.loadSecondaries(counted, cpus);
-      if (panic) {
-        port.runAt(panic.atNs);
-        const msg = `Microcode load: Primary CPU ${panic.primary} timed out`;
-        log.printk('emerg', `Kernel panic - not syncing: ${msg}`);
-        report.outcome = 'panic';
-        report.panicMessage = msg;
-        return { startNs: T0, endNs: panic.atNs };
-      }
-    } else {
-      const stuck = online.find((t) => !Number.isFinite(t.arrivedNs));
-      if (stuck) {
-        // stop_machine waits for every CPU to finish the handler: it never returns.
-        report.outcome = 'hang';
-        report.hangReason = `stop_machine never completes: CPU ${stuck.cpu} never reached the rendezvous`;
-        return { startNs: T0, endNs: Number.POSITIVE_INFINITY };
-      }
+  private finish(
+    run: LateLoadRun,
+    outcome: LoadOutcome,
+    returnCode: number,
+    end: ReportEnd = {},
+  ): LateLoadReport {
+    const endNs = this.o.port.now();
+    if (outcome !== 'panic' && outcome !== 'hang') {
+      this.o.tracer.span('reload', 'reload', 0, run.startNs, endNs, { returnCode });
     }
-
-    // CPU 0 releases the offline siblings at the end of its part.
-    for (const cpu of offline) {
-      const t = cpus[cpu]!;
-      if (t.result === 'offline') t.doneNs = Math.max(cpus[0]!.doneNs, t.arrivedNs);
-    }
-    const startNs = -maxOf(online, (t) => -t.stoppedNs);
-    const endNs = maxOf(online, (t) => t.doneNs);
-    for (const t of online) tracer.span('stop_machine', 'stop_machine', t.cpu, t.stoppedNs, endNs);
-    return { startNs, endNs };
+    return {
+      outcome,
+      returnCode,
+      safe: run.safe,
+      tainted: end.tainted ?? false,
+      oldRevision: run.oldRevision,
+      newRevision: end.newRevision ?? run.oldRevision,
+      counts: run.counts,
+      staging: run.staging,
+      stopWindow: end.stopWindow,
+      cpus: run.cpus,
+      startNs: run.startNs,
+      endNs,
+      panicMessage: end.panicMessage,
+      hangReason: end.hangReason,
+    };
   }
+}
 
-  /** Each CPU's stopper thread is woken in turn, then the CPU raises an NMI to itself. */
-  private stopCpus(online: CpuTimeline[], T0: number): void {
-    const { cost, cpuAvailability } = this.o;
-    online.forEach((t, k) => {
-      t.stoppedNs = T0 + cost.stopMachineEntryNs + k * cost.stopMachineFanoutNs;
-      t.arrivedNs = t.stoppedNs + cpuAvailability.stallNs(t.cpu) + cost.nmiSelfIpiNs;
+export function newLateLoadRun(startNs: number, oldRevision: number): LateLoadRun {
+  return {
+    startNs,
+    oldRevision,
+    cpus: [],
+    online: [],
+    offline: [],
+    lateCpusIn: 0,
+    offlineInNmi: 0,
+    safe: false,
+    staging: undefined,
+    counts: { updated: 0, siblings: 0, failed: 0, timedOut: 0, offline: 0 },
+  };
+}
+
+/**
+ * setup_cpus(): every primary thread must be online; offline SMT siblings can
+ * be reached by NMI and are handled by CPU 0. Returns false (after printing
+ * why) when the load must not go on; `run.cpus` then ends at that CPU.
+ */
+export function setupCpus(
+  o: Pick<CoreOptions, 'log' | 'topology'> & { ops: Pick<MicrocodeOps, 'nmiSafe' | 'useNmi'> },
+  run: LateLoadRun,
+): boolean {
+  const { ops, log, topology } = o;
+  const allowSmtOffline = ops.nmiSafe || ops.useNmi;
+  for (let cpu = 0; cpu < topology.cpus; cpu++) {
+    const online = topology.online(cpu);
+    const primary = topology.isPrimary(cpu);
+    if (!online) {
+      if (primary || !allowSmtOffline) {
+        log.prErr(`CPU ${cpu} not online, loading aborted`);
+        return false;
+      }
+      run.offline.push(cpu);
+    }
+    run.cpus.push({
+      cpu,
+      online,
+      primary,
+      ctrlCpu: online ? firstOnline(topology, cpu) : cpu,
+      result: 'unset',
+      stoppedNs: Number.NaN,
+      arrivedNs: Number.NaN,
+      releasedNs: Number.NaN,
+      applyStartNs: Number.NaN,
+      applyEndNs: Number.NaN,
+      doneNs: Number.NaN,
     });
   }
+  run.online = run.cpus.filter((t) => t.online);
+  return true;
+}
 
-  /**
-   * kick_offline_cpus(): CPU 0 sends each soft-offlined sibling an NMI and waits
-   * up to 0.5 s (udelay(1) steps) for all of them to check in. Returns whether
-   * they did; CPU 0's arrival at the rendezvous moves to the end of the wait.
-   */
-  private kickOfflineCpus(cpus: CpuTimeline[], offline: number[]): boolean {
-    const { cost, cpuAvailability, tracer } = this.o;
-    const cpu0 = cpus[0]!;
-    const kickStart = cpu0.arrivedNs;
-    let latest = kickStart;
-    for (const cpu of offline) {
-      const respond = kickStart + cost.nmiSelfIpiNs + cpuAvailability.stallNs(cpu);
-      if (Number.isFinite(respond)) {
-        cpus[cpu]!.result = 'offline';
-        cpus[cpu]!.arrivedNs = respond;
-      }
-      latest = Math.max(latest, respond);
+/** What the rendezvous uses: it only schedules CPUs in virtual time and calls the vendor's apply. */
+export interface RendezvousEnv extends Pick<CoreOptions, 'cpuAvailability' | 'log' | 'tracer' | 'cost'> {
+  port: Pick<HostPort, 'now' | 'runAt'>;
+  ops: Pick<MicrocodeOps, 'applyMicrocode'>;
+}
+
+/**
+ * stop_machine() on every online CPU, each entering the microcode NMI handler.
+ * Returns how it ended: released (with the stop window), a panic, or a hang.
+ */
+export function rendezvous(o: RendezvousEnv, run: LateLoadRun): RendezvousOutcome {
+  const { port, log, tracer } = o;
+  const { cpus, online, offline } = run;
+  const T0 = port.now();
+  run.lateCpusIn = online.length;
+  stopCpus(o, run, T0);
+  // If CPU 0 never arrives it never kicks anyone: the machine hangs in stop_machine below.
+  const cpu0Proceeds =
+    offline.length === 0 || !Number.isFinite(cpus[0]!.arrivedNs) || kickOfflineCpus(o, run);
+  // A CPU 0 that gave up on the offline siblings skips the load and never joins the count.
+  const counted = cpu0Proceeds ? online : online.filter((t) => t.cpu !== 0);
+
+  if (waitForCpus(o, run, counted)) {
+    loadPrimaries(o, counted);
+    const panic = loadSecondaries(o, run, counted);
+    if (panic) {
+      port.runAt(panic.atNs);
+      const message = `Microcode load: Primary CPU ${panic.primary} timed out`;
+      log.printk('emerg', `Kernel panic - not syncing: ${message}`);
+      return { kind: 'panic', atNs: panic.atNs, primary: panic.primary, message };
     }
-    const steps = Math.ceil((latest - kickStart) / US);
-    const proceeded = steps < OFFLINE_KICK_STEPS;
-    const endNs = kickStart + (proceeded ? steps : OFFLINE_KICK_STEPS) * US;
-    if (proceeded) cpu0.arrivedNs = endNs;
-    // Without its siblings CPU 0 skips the load; it is done when it stops waiting.
-    else cpu0.doneNs = endNs;
-    tracer.span('offline_kick', 'kick offline siblings', 0, kickStart, endNs, {
-      offline: offline.length,
-      proceeded,
-    });
-    return proceeded;
+  } else {
+    const stuck = online.find((t) => !Number.isFinite(t.arrivedNs));
+    // stop_machine waits for every CPU to finish the handler: it never returns.
+    if (stuck) {
+      const reason = `stop_machine never completes: CPU ${stuck.cpu} never reached the rendezvous`;
+      return { kind: 'hang', cpu: stuck.cpu, reason };
+    }
   }
 
-  /**
-   * wait_for_cpus(): everyone waits for the last arrival, for at most 1 s in
-   * 1 us steps. Returns whether all were released; otherwise every CPU timed out
-   * (one that gives up re-increments the counter, so nobody sees zero after it).
-   */
-  private waitForCpus(counted: CpuTimeline[], onlineCount: number, report: LateLoadReport): boolean {
-    const lastArrival =
-      counted.length === onlineCount ? maxOf(counted, (t) => t.arrivedNs) : Number.POSITIVE_INFINITY;
-    if (counted.some((t) => !(lastArrival - t.arrivedNs < RENDEZVOUS_STEPS * US))) {
-      this.timeoutAll(counted, report);
-      return false;
-    }
-    for (const t of counted) {
-      t.releasedNs = t.arrivedNs + Math.ceil((lastArrival - t.arrivedNs) / US) * US;
-      this.o.tracer.span('rendezvous', 'wait_for_cpus', t.cpu, t.arrivedNs, t.releasedNs);
-    }
-    return true;
-  }
+  releaseOfflineCpus(run);
+  const startNs = -maxOf(online, (t) => -t.stoppedNs);
+  const endNs = maxOf(online, (t) => t.doneNs);
+  for (const t of online) tracer.span('stop_machine', 'stop_machine', t.cpu, t.stoppedNs, endNs);
+  return { kind: 'released', window: { startNs, endNs } };
+}
 
-  /** __load_primary(): each core's control CPU applies, in parallel with the other cores. */
-  private loadPrimaries(counted: CpuTimeline[]): void {
-    for (const t of counted) if (t.ctrlCpu === t.cpu) this.apply(t, t.releasedNs);
-  }
+/** Each CPU's stopper thread is woken in turn, then the CPU raises an NMI to itself. */
+function stopCpus(o: RendezvousEnv, run: LateLoadRun, T0: number): void {
+  const { cost, cpuAvailability } = o;
+  run.online.forEach((t, k) => {
+    t.stoppedNs = T0 + cost.stopMachineEntryNs + k * cost.stopMachineFanoutNs;
+    t.arrivedNs = t.stoppedNs + cpuAvailability.stallNs(t.cpu) + cost.nmiSelfIpiNs;
+  });
+}
 
-  /**
-   * load_secondary(): a sibling waits (1 s at most) for its primary, then applies
-   * if the primary updated or was current, else copies its result. Returns the
-   * first sibling timeout, which panics the machine.
-   */
-  private loadSecondaries(
-    counted: CpuTimeline[],
-    cpus: CpuTimeline[],
-  ): { atNs: number; primary: number } | undefined {
-    let panic: { atNs: number; primary: number } | undefined;
-    const secondaries = counted
-      .filter((t) => t.ctrlCpu !== t.cpu)
-      .sort((a, b) => a.releasedNs - b.releasedNs);
-    for (const t of secondaries) {
-      const primary = cpus[t.ctrlCpu]!;
-      const steps = Math.ceil(Math.max(0, primary.doneNs - t.releasedNs) / US);
-      if (steps >= RENDEZVOUS_STEPS) {
-        const atNs = t.releasedNs + RENDEZVOUS_STEPS * US;
-        if (!panic || atNs < panic.atNs) panic = { atNs, primary: t.ctrlCpu };
-        continue;
-      }
-      const start = t.releasedNs + steps * US;
-      this.o.tracer.span('wait_primary', 'wait for primary', t.cpu, t.releasedNs, start);
-      if (primary.result === 'updated' || primary.result === 'ok') this.apply(t, start);
-      else {
-        t.applyStartNs = t.applyEndNs = t.doneNs = start;
-        t.result = primary.result;
-      }
+/**
+ * kick_offline_cpus(): CPU 0 sends each soft-offlined sibling an NMI and waits
+ * up to 0.5 s (udelay(1) steps) for all of them to check in. Returns whether
+ * they did; CPU 0's arrival at the rendezvous moves to the end of the wait.
+ */
+function kickOfflineCpus(o: RendezvousEnv, run: LateLoadRun): boolean {
+  const { cost, cpuAvailability, tracer } = o;
+  const { cpus, offline } = run;
+  const cpu0 = cpus[0]!;
+  const kickStart = cpu0.arrivedNs;
+  let latest = kickStart;
+  for (const cpu of offline) {
+    const respond = kickStart + cost.nmiSelfIpiNs + cpuAvailability.stallNs(cpu);
+    if (Number.isFinite(respond)) {
+      cpus[cpu]!.result = 'offline';
+      cpus[cpu]!.arrivedNs = respond;
+      run.offlineInNmi++;
     }
-    return panic;
+    latest = Math.max(latest, respond);
   }
+  const steps = Math.ceil((latest - kickStart) / US);
+  const proceeded = steps < OFFLINE_KICK_STEPS;
+  const endNs = kickStart + (proceeded ? steps : OFFLINE_KICK_STEPS) * US;
+  if (proceeded) cpu0.arrivedNs = endNs;
+  // Without its siblings CPU 0 skips the load; it is done when it stops waiting.
+  else cpu0.doneNs = endNs;
+  tracer.span('offline_kick', 'kick offline siblings', 0, kickStart, endNs, {
+    offline: offline.length,
+    proceeded,
+  });
+  return proceeded;
+}
 
-  private apply(t: CpuTimeline, startNs: number): void {
-    const { port, ops, tracer } = this.o;
-    port.runAt(startNs);
-    t.applyStartNs = startNs;
-    t.result = ops.applyMicrocode(t.cpu);
-    t.applyEndNs = t.doneNs = port.now();
-    tracer.span('apply', `apply (${t.result})`, t.cpu, t.applyStartNs, t.applyEndNs, { result: t.result });
+/** release_offline_cpus(): CPU 0 lets the offline siblings go at the end of its part. */
+function releaseOfflineCpus(run: LateLoadRun): void {
+  const { cpus } = run;
+  for (const cpu of run.offline) {
+    const t = cpus[cpu]!;
+    if (t.result === 'offline') t.doneNs = Math.max(cpus[0]!.doneNs, t.arrivedNs);
   }
+}
 
-  /** Every counted CPU gives up after 1 s; the first primary to do so prints how many are missing. */
-  private timeoutAll(counted: CpuTimeline[], report: LateLoadReport): void {
-    const { port, log, tracer } = this.o;
-    const online = report.cpus.filter((t) => t.online).length;
-    const events: { t: number; delta: number; cpu?: CpuTimeline }[] = [];
-    for (const t of counted) {
-      if (!Number.isFinite(t.arrivedNs)) continue;
-      events.push({ t: t.arrivedNs, delta: -1 });
-      events.push({ t: t.arrivedNs + RENDEZVOUS_STEPS * US, delta: +1, cpu: t });
+/**
+ * wait_for_cpus(): everyone waits for the last arrival, for at most 1 s in
+ * 1 us steps. Returns whether all were released; otherwise every CPU timed out
+ * (one that gives up re-increments the counter, so nobody sees zero after it).
+ */
+function waitForCpus(o: RendezvousEnv, run: LateLoadRun, counted: CpuTimeline[]): boolean {
+  const lastArrival =
+    counted.length === run.online.length ? maxOf(counted, (t) => t.arrivedNs) : Number.POSITIVE_INFINITY;
+  if (counted.some((t) => !(lastArrival - t.arrivedNs < RENDEZVOUS_STEPS * US))) {
+    timeoutAll(o, run, counted);
+    return false;
+  }
+  run.lateCpusIn -= counted.length;
+  for (const t of counted) {
+    t.releasedNs = t.arrivedNs + Math.ceil((lastArrival - t.arrivedNs) / US) * US;
+    o.tracer.span('rendezvous', 'wait_for_cpus', t.cpu, t.arrivedNs, t.releasedNs);
+  }
+  return true;
+}
+
+/** __load_primary(): each core's control CPU applies, in parallel with the other cores. */
+function loadPrimaries(o: RendezvousEnv, counted: CpuTimeline[]): void {
+  for (const t of counted) if (t.ctrlCpu === t.cpu) apply(o, t, t.releasedNs);
+}
+
+/**
+ * load_secondary(): a sibling waits (1 s at most) for its primary, then applies
+ * if the primary updated or was current, else copies its result. Returns the
+ * first sibling timeout, which panics the machine.
+ */
+function loadSecondaries(
+  o: RendezvousEnv,
+  run: LateLoadRun,
+  counted: CpuTimeline[],
+): { atNs: number; primary: number } | undefined {
+  let panic: { atNs: number; primary: number } | undefined;
+  const secondaries = counted.filter((t) => t.ctrlCpu !== t.cpu).sort((a, b) => a.releasedNs - b.releasedNs);
+  for (const t of secondaries) {
+    const primary = run.cpus[t.ctrlCpu]!;
+    const steps = Math.ceil(Math.max(0, primary.doneNs - t.releasedNs) / US);
+    if (steps >= RENDEZVOUS_STEPS) {
+      const atNs = t.releasedNs + RENDEZVOUS_STEPS * US;
+      if (!panic || atNs < panic.atNs) panic = { atNs, primary: t.ctrlCpu };
+      continue;
     }
-    events.sort((a, b) => a.t - b.t || a.delta - b.delta);
-    let counter = online;
-    let printed = false;
-    for (const e of events) {
-      counter += e.delta;
-      const t = e.cpu;
-      if (!t) continue;
-      t.result = 'timeout';
-      t.releasedNs = t.doneNs = e.t;
-      tracer.span('rendezvous', 'wait_for_cpus (timed out)', t.cpu, t.arrivedNs, e.t);
-      if (!printed && t.ctrlCpu === t.cpu) {
-        printed = true;
-        port.runAt(e.t);
-        log.prErr(`load: ${counter - 1} CPUs timed out`);
-      }
+    const start = t.releasedNs + steps * US;
+    o.tracer.span('wait_primary', 'wait for primary', t.cpu, t.releasedNs, start);
+    if (primary.result === 'updated' || primary.result === 'ok') apply(o, t, start);
+    else {
+      t.applyStartNs = t.applyEndNs = t.doneNs = start;
+      t.result = primary.result;
+    }
+  }
+  return panic;
+}
+
+function apply(o: RendezvousEnv, t: CpuTimeline, startNs: number): void {
+  const { port, ops, tracer } = o;
+  port.runAt(startNs);
+  t.applyStartNs = startNs;
+  t.result = ops.applyMicrocode(t.cpu);
+  t.applyEndNs = t.doneNs = port.now();
+  tracer.span('apply', `apply (${t.result})`, t.cpu, t.applyStartNs, t.applyEndNs, { result: t.result });
+}
+
+/**
+ * Every counted CPU gives up after 1 s, in time order, each re-incrementing
+ * late_cpus_in; the first primary to give up prints how many are missing.
+ */
+function timeoutAll(o: RendezvousEnv, run: LateLoadRun, counted: CpuTimeline[]): void {
+  const { port, log, tracer } = o;
+  const events: { t: number; delta: number; cpu?: CpuTimeline }[] = [];
+  for (const t of counted) {
+    if (!Number.isFinite(t.arrivedNs)) continue;
+    events.push({ t: t.arrivedNs, delta: -1 });
+    events.push({ t: t.arrivedNs + RENDEZVOUS_STEPS * US, delta: +1, cpu: t });
+  }
+  events.sort((a, b) => a.t - b.t || a.delta - b.delta);
+  let printed = false;
+  for (const e of events) {
+    run.lateCpusIn += e.delta;
+    const t = e.cpu;
+    if (!t) continue;
+    t.result = 'timeout';
+    t.releasedNs = t.doneNs = e.t;
+    tracer.span('rendezvous', 'wait_for_cpus (timed out)', t.cpu, t.arrivedNs, e.t);
+    if (!printed && t.ctrlCpu === t.cpu) {
+      printed = true;
+      port.runAt(e.t);
+      log.prErr(`load: ${run.lateCpusIn - 1} CPUs timed out`);
     }
   }
 }
