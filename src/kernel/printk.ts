@@ -32,16 +32,21 @@ export class KernelLog {
     this.lines.push({ timeNs: this.port.now(), level, text });
   }
 
+  /** pr_<level>() for a call site whose level comes from a table rather than the call's name. */
+  pr(level: LogLevel, text: string): void {
+    this.printk(level, `microcode: ${text}`);
+  }
+
   prInfo(text: string): void {
-    this.printk('info', `microcode: ${text}`);
+    this.pr('info', text);
   }
 
   prWarn(text: string): void {
-    this.printk('warn', `microcode: ${text}`);
+    this.pr('warn', text);
   }
 
   prErr(text: string): void {
-    this.printk('err', `microcode: ${text}`);
+    this.pr('err', text);
   }
 
   /** pr_err_once(): keyed by call site, as the kernel keys it by the static flag. */

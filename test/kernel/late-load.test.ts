@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { buildMicrocode, extTableOffset, flipDword } from '../../src/format/index.js';
+import type { LogLevel } from '../../src/kernel/printk.js';
 import { PRESETS } from '../../src/platform/presets.js';
+import type { SimulationResult } from '../../src/sim/result-types.js';
 import { coresConsistent, image, machine, NEW_REV, run, texts } from './helpers.js';
 
 const cpusOf = (name: string): number => {
@@ -117,6 +120,29 @@ describe('firmware decisions', () => {
     expect(r.outcome).toBe('bad-firmware');
     expect(r.returnCode).toBe(-77);
     expect(texts(r)).toContain('microcode: Bad microcode data checksum, aborting.');
+  });
+  it('each line prints at its level in intel.c: pr_warn for the extended table checksum, else pr_err; min-rev pr_info', () => {
+    const levelOf = (r: SimulationResult, text: string): LogLevel | undefined =>
+      r.log.find((l) => l.text === `microcode: ${text}`)?.level;
+    const withExt = buildMicrocode({
+      signature: 0xa06d1,
+      processorFlags: 0x95,
+      revision: NEW_REV,
+      dataSize: 64 * 1024 - 48 - 20 - 12,
+      minRequiredRevision: 1,
+      date: '2025-07-23',
+      extendedSignatures: [{ signature: 0xa06d2, processorFlags: 1 }],
+    });
+    // A reserved dword of the table's header: only the table's own checksum breaks.
+    const badTable = run(machine(), { img: flipDword(withExt, extTableOffset(withExt)! + 8, 1) });
+    expect(badTable.outcome).toBe('bad-firmware');
+    expect(levelOf(badTable, 'Bad extended signature table checksum, aborting.')).toBe('warn');
+    const badData = run(machine(), { img: flipDword(withExt, 100, 1) });
+    expect(levelOf(badData, 'Bad microcode data checksum, aborting.')).toBe('err');
+    const unsafe = run(machine(), { img: image({ minRev: 0 }) });
+    expect(
+      levelOf(unsafe, 'Unsafe microcode update: Microcode header does not specify a required min version'),
+    ).toBe('info');
   });
 });
 

@@ -1,10 +1,16 @@
-import { decodeSignature, fmsFileName, type MicrocodeBlob, selectForLateLoad } from '../../format/index.js';
+import {
+  decodeSignature,
+  type FormatErrorKind,
+  fmsFileName,
+  type MicrocodeBlob,
+  selectForLateLoad,
+} from '../../format/index.js';
 import type { HostPort } from '../../platform/host-port.js';
 import { EOPNOTSUPP } from '../errno.js';
 import type { FirmwareSource } from '../firmware.js';
 import type { CpuSignature, MicrocodeOps, StagingOutcome, UcodeState } from '../ops.js';
 import type { Policy } from '../policy.js';
-import type { KernelLog } from '../printk.js';
+import type { KernelLog, LogLevel } from '../printk.js';
 import type { Tracer } from '../trace.js';
 import { doStage } from './staging.js';
 import { newPackageStaging, type StagingReport } from './staging-report.js';
@@ -18,6 +24,24 @@ const MSR_IA32_MCU_STAGING_MBOX_ADDR = 0x7a5;
 const ARCH_CAP_MCU_ENUM = 1n << 16n;
 const MCU_STAGING = 1n << 4n;
 const MC_HEADER_SIZE = 48;
+
+/**
+ * The printk level of each check's message in intel.c: pr_err everywhere
+ * except the extended table checksum, which intel_microcode_sanity_check()
+ * prints with pr_warn.
+ */
+const FORMAT_ERROR_LEVEL: Readonly<Record<FormatErrorKind, LogLevel>> = {
+  'truncated-header': 'err',
+  'totalsize-too-small': 'err',
+  'truncated-file': 'err',
+  'bad-size': 'err',
+  'bad-header-version': 'err',
+  'ext-table-truncated': 'err',
+  'ext-table-size-mismatch': 'err',
+  'ext-table-checksum': 'warn',
+  'data-checksum': 'err',
+  'ext-signature-checksum': 'err',
+};
 
 /** Where the CPUs are, as the topology code tells the driver. */
 export interface TopologyView {
@@ -96,25 +120,26 @@ export class IntelMicrocodeDriver implements MicrocodeOps {
   }
 
   requestMicrocodeFw(cpu: number): UcodeState {
+    const { log } = this.o;
     this.staging = undefined;
     const sig = this.cpuSig[cpu] ?? this.collectCpuInfo(cpu);
     const name = `intel-ucode/${fmsFileName(sig.signature)}`;
     const data = this.o.firmware.request(name);
     if (!data) return 'not-found';
-    const selection = selectForLateLoad(
+    const { outcome, blob, messages, error } = selectForLateLoad(
       data,
       { signature: sig.signature, platformFlags: sig.platformFlags, revision: this.bootRevision },
       { forceMinrev: this.o.policy.forceMinrev },
     );
-    for (const m of selection.messages) {
-      if (selection.outcome === 'error' && selection.error && m === selection.error.kernelMessage)
-        this.o.log.prErr(m);
-      else this.o.log.prInfo(m);
-    }
-    if (selection.outcome === 'error') return 'error';
-    if (!selection.blob) return 'not-found';
-    this.setPatch(selection.blob);
-    return selection.outcome === 'new-safe' ? 'new-safe' : 'new';
+    // The walk stops at the first rejected blob, so its check's line is the last one;
+    // every line before it comes from ucode_validate_minrev(), which uses pr_info.
+    const minrevLines = error ? messages.length - 1 : messages.length;
+    for (let i = 0; i < minrevLines; i++) log.prInfo(messages[i]!);
+    if (error) log.pr(FORMAT_ERROR_LEVEL[error.kind], error.kernelMessage);
+    if (outcome === 'error') return 'error';
+    if (!blob) return 'not-found';
+    this.setPatch(blob);
+    return outcome === 'new-safe' ? 'new-safe' : 'new';
   }
 
   private setPatch(blob: MicrocodeBlob): void {
