@@ -1,3 +1,5 @@
+import { ms } from '../output/format.js';
+import { formatTable, type TableColumn } from '../output/table.js';
 import { parseMachineSpec } from '../platform/machine-spec.js';
 import type { SimulationResult } from '../sim/result-types.js';
 import { type SimulateOptions, simulate } from '../sim/simulate.js';
@@ -290,13 +292,11 @@ export function runCampaign(o: CampaignOptions): CampaignReport {
 
 // ---- the table ----
 
-const ms = (ns: number | undefined): string => (ns === undefined ? '-' : (ns / 1e6).toFixed(2));
-
-/** The report's table: one row per fault kind and policy, then the total. */
-export function formatCampaignTable(report: CampaignReport): string {
-  const header = [
-    'fault',
-    'policy',
+const rightAligned = (header: string): TableColumn => ({ header, align: 'right' });
+const CAMPAIGN_COLUMNS: readonly TableColumn[] = [
+  { header: 'fault' },
+  { header: 'policy' },
+  ...[
     'runs',
     'staged ok',
     'fell back',
@@ -308,7 +308,11 @@ export function formatCampaignTable(report: CampaignReport): string {
     'p90',
     'p99',
     'max',
-  ];
+  ].map(rightAligned),
+];
+
+/** The report's table: one row per fault kind and policy, then the total. */
+export function formatCampaignTable(report: CampaignReport): string {
   const cells = (r: TableRow): string[] => [
     r.fault,
     r.policy,
@@ -319,31 +323,28 @@ export function formatCampaignTable(report: CampaignReport): string {
     String(r.panicked),
     String(r.hung),
     String(r.violations),
-    ms(r.stopWindowNs?.p50),
-    ms(r.stopWindowNs?.p90),
-    ms(r.stopWindowNs?.p99),
-    ms(r.stopWindowNs?.max),
+    ms(r.stopWindowNs?.p50, 2),
+    ms(r.stopWindowNs?.p90, 2),
+    ms(r.stopWindowNs?.p99, 2),
+    ms(r.stopWindowNs?.max, 2),
   ];
-  const body = report.rows.map(cells);
-  const totalRow = cells(report.total);
-  const all = [header, ...body, totalRow];
-  const widths = header.map((_, i) => Math.max(...all.map((row) => row[i]!.length)));
-  const line = (row: string[]): string =>
-    row
-      .map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
-      .join('  ')
-      .trimEnd();
-  const rule = line(widths.map((w) => '-'.repeat(w)));
-  return `${[line(header), rule, ...body.map(line), rule, line(totalRow)].join('\n')}\n`;
+  const lines = formatTable(CAMPAIGN_COLUMNS, report.rows.map(cells), {
+    rule: true,
+    footer: [cells(report.total)],
+  });
+  return `${lines.join('\n')}\n`;
 }
 
 /** The invariants' tally, one line each. */
 export function formatInvariantTally(report: CampaignReport): string {
-  const width = Math.max(...report.invariants.map((t) => t.name.length));
-  return `${report.invariants
-    .map(
-      (t) =>
-        `${t.name.padEnd(width)}  ${String(t.checks).padStart(8)} checks  ${String(t.violations).padStart(6)} violations`,
-    )
-    .join('\n')}\n`;
+  // Fixed minimum widths (8 and 6 digits) keep the tally's layout the same from one campaign to the next.
+  const lines = formatTable(
+    [
+      {},
+      { align: 'right', minWidth: 8 + ' checks'.length },
+      { align: 'right', minWidth: 6 + ' violations'.length },
+    ],
+    report.invariants.map((t) => [t.name, `${t.checks} checks`, `${t.violations} violations`]),
+  );
+  return `${lines.join('\n')}\n`;
 }

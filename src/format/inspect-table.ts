@@ -1,22 +1,22 @@
+import { formatTable, type TableColumn } from '../output/table.js';
 import { hex } from './hex.js';
 import type { InspectBlob, InspectFile, InspectReport } from './inspect-report.js';
 
-const COLUMNS = [
-  'FILE',
-  '#',
-  'OFFSET',
-  'SIGNATURE',
-  'FMS',
-  'PF',
-  'REVISION',
-  'MIN-REV',
-  'DATE',
-  'SIZE',
-  'EXT',
-  'CHECK',
-];
 /** Numeric columns read better right-aligned. */
-const RIGHT_ALIGNED = new Set(['#', 'OFFSET', 'SIZE', 'EXT']);
+const COLUMNS: readonly TableColumn[] = [
+  { header: 'FILE' },
+  { header: '#', align: 'right' },
+  { header: 'OFFSET', align: 'right' },
+  { header: 'SIGNATURE' },
+  { header: 'FMS' },
+  { header: 'PF' },
+  { header: 'REVISION' },
+  { header: 'MIN-REV' },
+  { header: 'DATE' },
+  { header: 'SIZE', align: 'right' },
+  { header: 'EXT', align: 'right' },
+  { header: 'CHECK' },
+];
 
 function checkText(file: InspectFile, blob: InspectBlob | undefined): string {
   if (!file.error || blob?.valid) return 'ok';
@@ -58,20 +58,6 @@ function fileRows(name: string, file: InspectFile): string[][] {
   return rows;
 }
 
-function align(rows: string[][]): string {
-  const widths = COLUMNS.map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  return rows
-    .map((row) =>
-      row
-        .map((cell, c) => {
-          if (c === row.length - 1) return cell;
-          return RIGHT_ALIGNED.has(COLUMNS[c]) ? cell.padStart(widths[c]) : cell.padEnd(widths[c]);
-        })
-        .join('  '),
-    )
-    .join('\n');
-}
-
 /** The human listing: one aligned row per blob, then a summary line. */
 export function renderInspectTable(
   report: InspectReport,
@@ -87,6 +73,6 @@ export function renderInspectTable(
     matchText = ` (${summary.listedBlobs} matching ${cpu})`;
   }
   const summaryLine = `${plural(summary.files, 'file')}, ${plural(summary.validBlobs, 'valid blob')}${matchText}, ${summary.invalidFiles} invalid`;
-  const table = rows.length ? `${align([COLUMNS, ...rows])}\n` : '';
+  const table = rows.length ? `${formatTable(COLUMNS, rows).join('\n')}\n` : '';
   return `${table}${summaryLine}\n`;
 }

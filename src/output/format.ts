@@ -1,13 +1,14 @@
 /** Small formatting helpers shared by the exporters (pure, no Node APIs). */
 
-export function hex(value: number): string {
-  return `0x${value.toString(16)}`;
+/** Nanoseconds as milliseconds with `decimals` decimals ("62.158"); "-" when not a number. */
+export function ms(ns: number | null | undefined, decimals = 3): string {
+  if (ns === null || ns === undefined || !Number.isFinite(ns)) return '-';
+  return (ns / 1e6).toFixed(decimals);
 }
 
-/** Nanoseconds as milliseconds with three decimals ("62.158"); "-" when not a number. */
+/** Milliseconds as the summary, report and compare table print them: three decimals. */
 export function ms3(ns: number | null | undefined): string {
-  if (ns === null || ns === undefined || !Number.isFinite(ns)) return '-';
-  return (ns / 1e6).toFixed(3);
+  return ms(ns, 3);
 }
 
 /** A duration with a unit that fits it: "850 ns", "12.5 us", "62.158 ms", "20.006 s". */
@@ -16,7 +17,7 @@ export function duration(ns: number): string {
   const a = Math.abs(ns);
   if (a < 1e3) return `${round(ns, 1)} ns`;
   if (a < 1e6) return `${round(ns / 1e3, 1)} us`;
-  if (a < 1e9) return `${(ns / 1e6).toFixed(3)} ms`;
+  if (a < 1e9) return `${ms(ns)} ms`;
   return `${(ns / 1e9).toFixed(3)} s`;
 }
 

@@ -1,7 +1,8 @@
+import { hex } from '../format/hex.js';
 import type { TraceSpan } from '../kernel/trace.js';
 import type { SimulationResult } from '../sim/result-types.js';
 import { COST_MODEL_SOURCES, type CostModel } from '../time/cost-model.js';
-import { bytes, escapeHtml, grouped, hex, ms3, scriptSafeJson } from './format.js';
+import { bytes, escapeHtml, grouped, ms3, scriptSafeJson } from './format.js';
 import { reportClient } from './report-client.js';
 import type { ReportData, ReportStyle, TimelineData } from './report-types.js';
 

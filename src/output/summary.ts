@@ -1,6 +1,8 @@
+import { hex } from '../format/hex.js';
 import type { PackageStaging } from '../kernel/intel/staging-report.js';
 import type { SimulationResult } from '../sim/result-types.js';
-import { bytes, grouped, hex, ms3 } from './format.js';
+import { bytes, grouped, ms3 } from './format.js';
+import { formatTable, type TableColumn } from './table.js';
 
 export interface SummaryOptions {
   /** ANSI colours (bold labels, green/red verdicts). Default false. */
@@ -92,9 +94,20 @@ function notStagedReason(result: SimulationResult): string {
   return 'staging disabled';
 }
 
+const PASS_COLUMNS: readonly TableColumn[] = [
+  { header: 'pass', align: 'right' },
+  { header: 'pkg', align: 'right' },
+  { header: 'cpu', align: 'right' },
+  { header: 'mailbox' },
+  { header: 'bytes', align: 'right' },
+  { header: 'chunks', align: 'right' },
+  { header: 're-sends', align: 'right' },
+  { header: 'polls', align: 'right' },
+  { header: 'time ms', align: 'right' },
+  { header: 'errno' },
+];
+
 function passTable(passes: readonly PackageStaging[], maxRows: number): string[] {
-  const head = ['pass', 'pkg', 'cpu', 'mailbox', 'bytes', 'chunks', 're-sends', 'polls', 'time ms', 'errno'];
-  const right = [true, true, true, false, true, true, true, true, true, false];
   const toRow = (p: PackageStaging, i: number): string[] => [
     String(i + 1),
     String(p.pkg),
@@ -107,26 +120,19 @@ function passTable(passes: readonly PackageStaging[], maxRows: number): string[]
     ms3(p.endNs - p.startNs),
     String(p.errno),
   ];
-  const rows: (string[] | null)[] = [];
-  if (passes.length <= maxRows) {
-    for (const [i, p] of passes.entries()) rows.push(toRow(p, i));
-  } else {
-    const tail = Math.min(2, maxRows - 1);
-    const headCount = Math.max(1, maxRows - tail);
-    for (let i = 0; i < headCount; i++) rows.push(toRow(passes[i]!, i));
-    rows.push(null);
-    for (let i = passes.length - tail; i < passes.length; i++) rows.push(toRow(passes[i]!, i));
-  }
-  const widths = head.map((h, col) => Math.max(h.length, ...rows.map((r) => (r ? r[col]!.length : 0))));
-  const fmt = (cells: string[]): string =>
-    `  ${cells
-      .map((cell, col) => (right[col] ? cell.padStart(widths[col]!) : cell.padEnd(widths[col]!)))
-      .join('  ')
-      .trimEnd()}`;
-  const out = [fmt(head)];
-  const hidden = passes.length - (rows.length - 1);
-  for (const r of rows) out.push(r ? fmt(r) : `  ... ${hidden} more pass${hidden === 1 ? '' : 'es'} ...`);
-  return out;
+  if (passes.length <= maxRows) return formatTable(PASS_COLUMNS, passes.map(toRow), { indent: '  ' });
+  // Interleaved numbering can make hundreds of passes: the first ones, a count, the last ones.
+  const tail = Math.min(2, maxRows - 1);
+  const headCount = Math.max(1, maxRows - tail);
+  const shown = [...passes.entries()].filter(([i]) => i < headCount || i >= passes.length - tail);
+  const lines = formatTable(
+    PASS_COLUMNS,
+    shown.map(([i, p]) => toRow(p, i)),
+    { indent: '  ' },
+  );
+  const hidden = passes.length - shown.length;
+  lines.splice(1 + headCount, 0, `  ... ${hidden} more pass${hidden === 1 ? '' : 'es'} ...`);
+  return lines;
 }
 
 /** Packages staged more than once (CPU numbering interleaved across packages). */
