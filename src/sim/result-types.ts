@@ -1,10 +1,11 @@
-import type { CpuResult, LoadOutcome } from '../kernel/core.js';
-import type { PackageStaging } from '../kernel/intel/staging-report.js';
+import type { CpuTimeline, LoadCounts, LoadOutcome, StopWindow } from '../kernel/core.js';
+import type { StagingReport } from '../kernel/intel/staging-report.js';
 import type { Policy } from '../kernel/policy.js';
 import type { LogLine } from '../kernel/printk.js';
 import type { TraceCounter, TraceSpan } from '../kernel/trace.js';
 import type { CoreApplyRecord } from '../platform/machine.js';
 import type { DeviceFault, DeviceProfile } from '../platform/mailbox/config.js';
+import type { MailboxStats, MisuseRecord } from '../platform/mailbox/device.js';
 import type { MmioTraceRecorder } from '../platform/mmio-trace.js';
 import type { CostModel } from '../time/cost-model.js';
 
@@ -47,11 +48,11 @@ export interface SimulationResult {
   /** Why stop_machine never returned (outcome 'hang'), or null. Not a kernel line: the kernel is stuck. */
   hangReason: string | null;
   revision: { old: number; new: number };
-  counts: { updated: number; siblings: number; failed: number; timedOut: number; offline: number };
+  counts: LoadCounts;
   staging: StagingSummary;
-  stopWindow: { startNs: number; endNs: number; durationNs: number } | null;
+  stopWindow: Interval | null;
   /** From the reload write to its return. */
-  reload: { startNs: number; endNs: number; durationNs: number };
+  reload: Interval;
   cpus: CpuRecord[];
   applies: CoreApplyRecord[];
   devices: DeviceRecord[];
@@ -63,14 +64,16 @@ export interface SimulationResult {
   readonly mmio?: MmioTraceRecorder;
 }
 
-export interface StagingSummary {
+export interface Interval extends StopWindow {
+  durationNs: number;
+}
+
+/** The Intel driver's staging report, with nulls where JSON has no undefined, and totals. */
+export interface StagingSummary extends Pick<StagingReport, 'attempted' | 'ok' | 'errno' | 'packages'> {
   /** use_staging after driver init. */
   enabled: boolean;
-  attempted: boolean;
-  ok: boolean;
-  errno: number;
   errnoName: string;
-  reason: string | null;
+  reason: StagingReport['reason'] | null;
   failedCpu: number | null;
   failedPackage: number | null;
   startNs: number | null;
@@ -80,44 +83,27 @@ export interface StagingSummary {
   chunks: number;
   resends: number;
   polls: number;
-  /** One entry per staging pass (a package can be staged more than once). */
-  packages: PackageStaging[];
 }
 
-export interface CpuRecord {
-  cpu: number;
+/** A CPU's timeline in the late load, with where it sits in the topology and its revisions. */
+export interface CpuRecord extends CpuTimeline {
   package: number;
   core: number;
   thread: number;
   apicId: number;
-  primary: boolean;
-  online: boolean;
-  ctrlCpu: number;
-  result: CpuResult;
   revisionBefore: number;
   revisionAfter: number;
-  stoppedNs: number;
-  arrivedNs: number;
-  releasedNs: number;
-  applyStartNs: number;
-  applyEndNs: number;
-  doneNs: number;
   /** Time this CPU spent stopped (its share of the stop window). */
   stoppedForNs: number;
 }
 
-export interface DeviceRecord {
+/** A package's mailbox: its configuration, its counters and what it saw. */
+export interface DeviceRecord extends MailboxStats {
   package: number;
   mailboxPa: number;
   present: boolean;
   profile: DeviceProfile;
   faults: DeviceFault[];
   stagedRevision: number | null;
-  transactions: number;
-  bytesReceived: number;
-  rerequests: number;
-  aborts: number;
-  completions: number;
-  faultsFired: number;
-  misuse: { timeNs: number; kind: string; detail: string }[];
+  misuse: MisuseRecord[];
 }
