@@ -135,7 +135,14 @@ function walkLinks(path: string, abs: string): { final: string; viaSymlink: bool
     } catch {
       return { final: current, viaSymlink };
     }
-    current = resolve(dirname(current), link);
+    // Relative to the folder the link is really in ('..' after a symlinked folder).
+    let base = dirname(current);
+    try {
+      base = realpathSync.native(base);
+    } catch {
+      // keep it as written
+    }
+    current = resolve(base, link);
   }
   fail(path, 'too many levels of symbolic links');
 }

@@ -137,6 +137,19 @@ describe('symlinks: the target is written, the link stays', () => {
     expect(readFileSync(join(dir, 'sub', 'created.json'), 'utf8')).toBe('created');
   });
 
+  it("a dangling link with '..' in a symlinked folder: created where the kernel would", async () => {
+    mkdirSync(join(dir, 'deep', 'inner'), { recursive: true });
+    symlinkSync(join(dir, 'deep', 'inner'), join(dir, 'inner-link'));
+    symlinkSync('../up.json', join(dir, 'deep', 'inner', 'out.json'));
+    const plan = planOutputs(
+      [{ flag: '--json', path: join(dir, 'inner-link', 'out.json') }],
+      [],
+      capture().io,
+    );
+    await plan.write('--json', 'up');
+    expect(readFileSync(join(dir, 'deep', 'up.json'), 'utf8')).toBe('up');
+  });
+
   it('a link loop is one line', () => {
     symlinkSync('loop-b', join(dir, 'loop-a'));
     symlinkSync('loop-a', join(dir, 'loop-b'));
