@@ -71,6 +71,24 @@ export {
   DeviceProfileSchema,
 } from './platform/mailbox/config.js';
 export { DEFAULT_PRESET, findPreset, PRESETS } from './platform/presets.js';
+// ---- probe: what a late load would do on a real host (its files given as data) ----
+export * as probe from './probe/index.js';
+export {
+  collectHostFiles,
+  formatProbeReport,
+  type HostEntry,
+  type HostFiles,
+  type HostReader,
+  MemoryHostReader,
+  PROBE_SCHEMA,
+  type ProbeOptions,
+  type ProbeReport,
+  type ProbeResult,
+  probeExitStatus,
+  probeHost,
+  probeReportJson,
+  type ReadRequest,
+} from './probe/index.js';
 // ---- staging off vs on ----
 export {
   type CompareOptions,
