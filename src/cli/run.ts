@@ -19,6 +19,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'list and check Intel microcode files (like iucode_tool -l)',
     load: async () => (await import('./inspect.js')).inspectCommand,
   },
+  probe: {
+    summary: 'what a late load would do on this host (read-only): verdict, staging, predicted stop',
+    load: async () => (await import('./probe.js')).probeCommand,
+  },
 };
 
 export function usage(): string {
