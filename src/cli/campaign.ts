@@ -1,5 +1,4 @@
-import { closeSync, existsSync, openSync, rmSync, statSync } from 'node:fs';
-import { basename, dirname, extname, join, resolve } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import {
   ALL_FAULT_CHOICES,
   BUDGETS,
@@ -33,8 +32,8 @@ import {
   SimulationInputError,
   STAGING_MODES,
 } from '../index.js';
-import { writeFileAtomic } from './atomic-write.js';
-import { type CliIo, type Command, UsageError } from './io.js';
+import { type CliIo, type Command, printable } from './io.js';
+import { type OutputPlan, planOutputs } from './output-plan.js';
 import { Progress } from './progress.js';
 import { asUsage } from './sim-options.js';
 import { parseArgsOrUsage } from './simulate.js';
@@ -152,8 +151,14 @@ async function campaign(argv: string[], io: CliIo, deps: { simulate?: SimulateFn
     space: parseSpace(v),
   }));
   // Fail on an output path before hours of runs, not after.
-  if (v.failing !== undefined) checkOutputPath('--failing', v.failing);
-  if (v.json !== undefined && v.json !== '-') checkOutputPath('--json', v.json);
+  const plan = planOutputs(
+    [
+      { flag: '--failing', path: v.failing },
+      { flag: '--json', path: v.json },
+    ],
+    [],
+    io,
+  );
 
   const progress = new Progress(io, runs, 'campaign');
   const report = runCampaign({
@@ -169,15 +174,12 @@ async function campaign(argv: string[], io: CliIo, deps: { simulate?: SimulateFn
   progress.finish();
 
   const command = formatCommandLine(['campaign', ...argv]);
-  const machineFiles = v.failing !== undefined ? writeFailing(v.failing, report, command) : undefined;
-  if (v.json !== undefined) {
-    const json = `${campaignJson(report, space, command, machineFiles)}\n`;
-    if (v.json === '-') io.stdout(json);
-    else writeFileAtomic(v.json, json);
-  }
-  if (v.json !== '-') io.stdout(formatCampaignReport(report, command, machineFiles, v.failing));
-  if (v.failing !== undefined) io.stderr(`wrote ${v.failing}\n`);
-  if (v.json !== undefined && v.json !== '-') io.stderr(`wrote ${v.json}\n`);
+  const machineFiles =
+    v.failing !== undefined ? await writeFailing(plan, v.failing, report, command) : undefined;
+  if (plan.has('--json'))
+    await plan.write('--json', `${campaignJson(report, space, command, machineFiles)}\n`);
+  if (!plan.toStdout('--json')) io.stdout(formatCampaignReport(report, command, machineFiles, v.failing));
+  for (const o of plan.outputs) if (o.kind !== 'stdout') io.stderr(`wrote ${printable(o.path)}\n`);
   return report.failingCount > 0 ? 1 : 0;
 }
 
@@ -289,31 +291,6 @@ function parseImageRange(text: string): { min: number; max: number } {
     throw new SimulationInputError(`--image-size: the range ${text} holds no multiple of 4`);
   return { min, max };
 }
-/** Fail on an unusable output path before the runs, with writeFileAtomic's own messages. */
-function checkOutputPath(flag: string, path: string): void {
-  const target = resolve(path);
-  const dir = dirname(target);
-  const fail = (why: string): never => {
-    throw new UsageError(`${flag}: cannot write '${path}': ${why}`);
-  };
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) fail(`folder '${dir}' does not exist`);
-  if (existsSync(target) && statSync(target).isDirectory()) fail('it is a folder');
-  const probe = join(dir, `.${basename(target)}.${process.pid}.probe`);
-  try {
-    closeSync(openSync(probe, 'wx'));
-    rmSync(probe, { force: true });
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    fail(
-      code === 'EACCES' || code === 'EPERM'
-        ? 'permission denied'
-        : code === 'EROFS'
-          ? 'read-only file system'
-          : String(code ?? err),
-    );
-  }
-}
-
 // ---- failing runs ----
 
 /** Machine file of a failing run, beside the failing file: failing.run-17.machine.json. */
@@ -324,15 +301,20 @@ function machineFilePath(failingPath: string, index: number): string {
 }
 
 /** Write the machine files, then the list; returns each run's machine file. */
-function writeFailing(path: string, report: CampaignReport, command: string): Map<number, string> {
+async function writeFailing(
+  plan: OutputPlan,
+  path: string,
+  report: CampaignReport,
+  command: string,
+): Promise<Map<number, string>> {
   const files = new Map<number, string>();
   for (const f of report.failing) {
     const machine = replayMachineFile(f.run);
     if (machine === undefined) continue;
     const file = machineFilePath(path, f.index);
-    writeFileAtomic(file, `${JSON.stringify(machine, null, 2)}\n`);
+    await plan.writeExtra('--failing', file, `${JSON.stringify(machine, null, 2)}\n`);
     files.set(f.index, file);
   }
-  writeFileAtomic(path, failingRunsText(report, command, files));
+  await plan.write('--failing', failingRunsText(report, command, files));
   return files;
 }

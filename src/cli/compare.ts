@@ -16,8 +16,8 @@ import {
   type SweepAxis,
   type SweepKey,
 } from '../index.js';
-import { writeFileAtomic } from './atomic-write.js';
-import { type Command, UsageError } from './io.js';
+import { type Command, printable, UsageError } from './io.js';
+import { planOutputs } from './output-plan.js';
 import { Progress } from './progress.js';
 import {
   asUsage,
@@ -65,6 +65,14 @@ export const compareCommand: Command = async (argv, io) => {
   const sweep = await Promise.all((values.sweep ?? []).map(parseSweep));
   const machines = sweep.flatMap((a) => (a.key === 'machine' ? [...a.values] : []));
   const resolved = await resolveSimOptions(values as SimValues, io.env, machines);
+  const plan = planOutputs(
+    [
+      { flag: '--json', path: values.json },
+      { flag: '--report', path: values.report },
+    ],
+    resolved.inputs,
+    io,
+  );
   const { options } = resolved;
   // Sizes are synthetic images: a size sweep replaces whatever image the flags chose.
   const imageNote = sweep.some((a) => a.key === 'image-size') ? 'synthetic' : resolved.imageNote;
@@ -76,27 +84,23 @@ export const compareCommand: Command = async (argv, io) => {
   progress.finish();
 
   const json = `${compareJson(report)}\n`;
-  if (values.json === '-') io.stdout(json);
-  else {
+  if (!plan.usesStdout) {
     const first = report.kept[0]!.on;
     io.stdout(
       `ucode-staging compare: machine ${first.machine.name} (${first.machine.cpus} CPUs), image: ${imageNote}\n\n`,
     );
     io.stdout(formatCompareTable(report.points));
   }
-  if (values.json !== undefined && values.json !== '-') {
-    writeFileAtomic(values.json, json);
-    io.stderr(`wrote ${values.json}\n`);
-  }
-  if (values.report !== undefined) {
+  await plan.write('--json', json);
+  if (plan.has('--report')) {
     const results = report.kept.flatMap((k) => [k.off, k.on]);
     const labels = report.kept.flatMap((k) => [
       `${k.label} staging off`.trim(),
       `${k.label} staging ${k.onPolicy}`.trim(),
     ]);
-    writeFileAtomic(values.report, renderReport({ results, labels, title: 'ucode-staging compare' }));
-    io.stderr(`wrote ${values.report}\n`);
+    await plan.write('--report', renderReport({ results, labels, title: 'ucode-staging compare' }));
   }
+  for (const o of plan.outputs) if (o.kind !== 'stdout') io.stderr(`wrote ${printable(o.path)}\n`);
   return compareSucceeded(report) ? 0 : 1;
 };
 

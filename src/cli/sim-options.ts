@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import {
   cpuCount,
@@ -11,6 +11,7 @@ import {
   optionsHelp,
   parseArgsTable,
   presetNames,
+  quoted,
   RUN_OPTIONS,
   type RunArgValues,
   resolveMachine,
@@ -20,6 +21,7 @@ import {
 } from '../index.js';
 import { FolderFirmware } from './folder-firmware.js';
 import { UsageError } from './io.js';
+import { readMachineFile, readMicrocodeFile } from './read-input.js';
 
 export const DEFAULT_FIRMWARE_DIR = '/lib/firmware/intel-ucode';
 
@@ -86,15 +88,10 @@ export async function loadMachine(arg: string | undefined): Promise<MachineInput
   if (arg === undefined || isPresetName(arg)) return arg;
   if (!/[./]/.test(arg)) {
     throw new UsageError(
-      `unknown machine preset ${JSON.stringify(arg)} (known: ${presetNames().join(', ')}; or give a .json/.yaml file)`,
+      `unknown machine preset ${quoted(arg)} (known: ${presetNames().join(', ')}; or give a .json/.yaml file)`,
     );
   }
-  let text: string;
-  try {
-    text = readFileSync(arg, 'utf8');
-  } catch {
-    throw new UsageError(`cannot read machine file '${arg}'`);
-  }
+  const text = readMachineFile(arg); // a regular file of at most 1 MiB, or a one-line UsageError
   const yaml = ['.yaml', '.yml'].includes(extname(arg).toLowerCase());
   let data: unknown;
   try {
@@ -146,14 +143,11 @@ function resolveImage(
         inputs: fileNames.map((n) => join(firmwareArg, n)),
       };
     }
-    try {
-      // Installed under the CPU's own name, as if copied into /lib/firmware/intel-ucode.
-      const bytes = new Uint8Array(readFileSync(firmwareArg));
-      const firmware = new MemoryFirmware(new Map([[`intel-ucode/${fileName}`, bytes]]), firmwareArg);
-      return { firmware, note: firmwareArg, inputs: [firmwareArg] };
-    } catch {
-      throw new UsageError(`cannot read firmware file '${firmwareArg}'`);
-    }
+    // Installed under the CPU's own name, as if copied into /lib/firmware/intel-ucode.
+    // A regular file of at most 64 MiB: a FIFO or /dev/zero is refused at once.
+    const bytes = readMicrocodeFile(firmwareArg);
+    const firmware = new MemoryFirmware(new Map([[`intel-ucode/${fileName}`, bytes]]), firmwareArg);
+    return { firmware, note: firmwareArg, inputs: [firmwareArg] };
   }
   const dir = env.UCODE_STAGING_FIRMWARE_DIR ?? DEFAULT_FIRMWARE_DIR;
   if (fileNames.every((n) => existsSync(join(dir, n))))

@@ -8,8 +8,8 @@ import {
   type SimulationResult,
   simulate,
 } from '../index.js';
-import { writeFileAtomic } from './atomic-write.js';
-import { type CliIo, type Command, UsageError } from './io.js';
+import { type CliIo, type Command, printable, UsageError } from './io.js';
+import { type OutputPlan, planOutputs } from './output-plan.js';
 import { Progress } from './progress.js';
 import { asUsage, resolveSimOptions, SIM_OPTIONS, SIM_OPTIONS_HELP, type SimValues } from './sim-options.js';
 
@@ -47,7 +47,18 @@ export const simulateCommand: Command = async (argv, io) => {
     io.stdout(HELP);
     return 0;
   }
-  const { options, imageNote } = await resolveSimOptions(values as SimValues, io.env);
+  const { options, imageNote, inputs } = await resolveSimOptions(values as SimValues, io.env);
+  // Every output checked before the run: a long run never ends in exit 2 on a bad path.
+  const plan = planOutputs(
+    [
+      { flag: '--json', path: values.json },
+      { flag: '--trace', path: values.trace },
+      { flag: '--mmiotrace', path: values.mmiotrace },
+      { flag: '--report', path: values.report },
+    ],
+    inputs,
+    io,
+  );
   let progress: Progress | undefined;
   const result = runSimulation({
     ...options,
@@ -61,15 +72,14 @@ export const simulateCommand: Command = async (argv, io) => {
   });
   progress?.finish();
 
-  const jsonToStdout = values.json === '-';
-  if (!jsonToStdout) {
+  if (!plan.usesStdout) {
     io.stdout(
-      `ucode-staging: machine ${result.machine.name} (${result.machine.cpus} CPUs), image: ${imageNote}\n\n`,
+      `ucode-staging: machine ${result.machine.name} (${result.machine.cpus} CPUs), image: ${printable(imageNote)}\n\n`,
     );
     if (!values.quiet) io.stdout(`${result.dmesg}\n`);
     io.stdout(formatSummary(result));
   }
-  writeOutputs(io, result, values);
+  await writeOutputs(io, result, plan);
   return exitCodeFor(result);
 };
 
@@ -77,25 +87,16 @@ export function runSimulation(options: Parameters<typeof simulate>[0]): Simulati
   return asUsage(() => simulate(options));
 }
 
-function writeOutputs(
-  io: CliIo,
-  result: SimulationResult,
-  values: {
-    json?: string | undefined;
-    trace?: string | undefined;
-    mmiotrace?: string | undefined;
-    report?: string | undefined;
-  },
-): void {
-  if (values.json === '-') io.stdout(`${resultJson(result)}\n`);
-  else if (values.json !== undefined) writeFileAtomic(values.json, `${resultJson(result)}\n`);
-  if (values.trace !== undefined) writeFileAtomic(values.trace, chromeTraceJson(result));
-  if (values.mmiotrace !== undefined) writeFileAtomic(values.mmiotrace, mmiotraceChunks(result));
-  if (values.report !== undefined) writeFileAtomic(values.report, renderReport({ results: [result] }));
-  for (const [flag, path] of Object.entries(values)) {
-    if (['json', 'trace', 'mmiotrace', 'report'].includes(flag) && path && path !== '-')
-      io.stderr(`wrote ${path}\n`);
+async function writeOutputs(io: CliIo, result: SimulationResult, plan: OutputPlan): Promise<void> {
+  await plan.write('--json', `${resultJson(result)}\n`);
+  await plan.write('--trace', chromeTraceJson(result));
+  if (plan.has('--mmiotrace')) {
+    // About 60 bytes a line; the chunks are written as they come, never joined.
+    plan.estimate('--mmiotrace', (result.mmio?.length ?? 0) * 60);
+    await plan.write('--mmiotrace', mmiotraceChunks(result));
   }
+  await plan.write('--report', renderReport({ results: [result] }));
+  for (const o of plan.outputs) if (o.kind !== 'stdout') io.stderr(`wrote ${printable(o.path)}\n`);
 }
 
 export function exitCodeFor(result: SimulationResult): number {

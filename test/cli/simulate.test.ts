@@ -167,7 +167,7 @@ describe('simulate: the built binary', () => {
     expect(r.stdout).toContain('machine tiny (8 CPUs)');
   });
 
-  it('never leaves a half-written file behind', () => {
+  it('refuses a bad output path before the run, leaving the other outputs untouched', () => {
     const target = join(dir, 'keep.json');
     writeFileSync(target, 'old');
     const r = runBuiltCli([
@@ -182,8 +182,9 @@ describe('simulate: the built binary', () => {
       join(dir, 'no', 't.json'),
     ]);
     expect(r.status).toBe(2);
-    // The JSON was written whole before the trace path failed; no temporary files remain.
-    expect(JSON.parse(readFileSync(target, 'utf8')).schema).toBe('ucode-staging/result@1');
+    // Every output path is checked before the run: nothing ran, nothing was written.
+    expect(r.stdout).toBe('');
+    expect(readFileSync(target, 'utf8')).toBe('old');
     expect(existsSync(join(dir, 'no'))).toBe(false);
   });
 });
