@@ -1,0 +1,45 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CliIo } from '../../src/cli/io.js';
+import { runCli } from '../../src/cli/run.js';
+import type { ProbeReport } from '../../src/index.js';
+
+export const HOSTS_DIR = fileURLToPath(new URL('../fixtures/hosts/', import.meta.url));
+
+export function hostRoot(name: string): string {
+  return join(HOSTS_DIR, name);
+}
+
+export interface ProbeRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** `ucode-staging probe ARGS` in process, through the same dispatcher as the binary. */
+export async function probeCli(...args: string[]): Promise<ProbeRun> {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIo = {
+    stdout: (s) => {
+      stdout += s;
+    },
+    stderr: (s) => {
+      stderr += s;
+    },
+    isTTY: false,
+    env: {},
+  };
+  const code = await runCli(['probe', ...args], io);
+  return { code, stdout, stderr };
+}
+
+/** The JSON report of a replayed fixture host, and the exit status. */
+export async function probeFixture(
+  name: string,
+  ...args: string[]
+): Promise<{ code: number; report: ProbeReport }> {
+  const run = await probeCli('--root', hostRoot(name), '--json', ...args);
+  if (run.code === 2) throw new Error(`probe could not run on ${name}: ${run.stderr}`);
+  return { code: run.code, report: JSON.parse(run.stdout) as ProbeReport };
+}
