@@ -6,6 +6,7 @@ import {
   openSync,
   readdirSync,
   readSync,
+  realpathSync,
   type Stats,
   statSync,
   writeFileSync,
@@ -42,18 +43,32 @@ function failure(err: unknown): HostEntry {
  * /lib/firmware/intel-ucode/<name> is read from that folder instead.
  */
 export class FsHostReader implements HostReader {
+  private readonly realRoot: string | null;
+
   constructor(
     readonly root: string,
     readonly firmwareDir?: string,
-  ) {}
+  ) {
+    // A saved tree may hold symlinks (absolute ones point at the machine replaying it): those
+    // are followed only while they stay inside the tree.
+    this.realRoot = resolve(root) === '/' ? null : realpathSync(root);
+  }
 
-  /** The real path of a host path, or null when it would leave the root ('..' from a host file). */
+  /** The file system path of a host path, or null when it leaves the root. */
   private real(path: string): string | null {
     const normal = posix.normalize(path);
-    if (!normal.startsWith('/') || normal.split('/').includes('..')) return null;
+    if (!normal.startsWith('/')) return null;
     if (this.firmwareDir !== undefined && normal.startsWith(FIRMWARE_FOLDER))
       return join(this.firmwareDir, normal.slice(FIRMWARE_FOLDER.length));
-    return join(this.root, normal);
+    const real = join(this.root, normal);
+    if (this.realRoot === null) return real;
+    let target: string;
+    try {
+      target = realpathSync(real);
+    } catch {
+      return real; // missing: the stat that follows says so
+    }
+    return target === this.realRoot || target.startsWith(this.realRoot + sep) ? real : null;
   }
 
   readFile(path: string, request: ReadRequest): HostEntry {
@@ -84,7 +99,8 @@ export class FsHostReader implements HostReader {
   }
 
   readMsrs(cpu: number, registers: readonly number[]): HostEntry {
-    const real = this.real(`/dev/cpu/${cpu}/msr`)!;
+    const real = this.real(`/dev/cpu/${cpu}/msr`);
+    if (real === null) return { kind: 'unreadable', reason: 'the path leaves the root' };
     let fd: number;
     try {
       const st = statSync(real);

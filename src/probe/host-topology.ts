@@ -76,6 +76,11 @@ function cpuList(files: HostFiles, name: string, problems: string[]): number[] |
     problems.push(`${path}: ${list.problem}`);
     return null;
   }
+  // CPU 0 is always present and online: an empty list here is a broken file, not a fact.
+  if (list.length === 0 && name !== 'offline') {
+    problems.push(`${path}: lists no CPU`);
+    return null;
+  }
   return list;
 }
 

@@ -118,7 +118,8 @@ export interface ProbeReport {
     archCapMcuEnum: boolean | null;
     mcuStaging: boolean | null;
     kernelHasStaging: boolean | null;
-    passes: number;
+    /** Passes of the kernel's staging walk on this numbering; null when the CPU has no staging. */
+    passes: number | null;
     passCpus: { cpu: number; package: number }[];
     mailboxes: { package: number; cpu: number; address: Hex | null; problem: string | null }[];
   };
@@ -372,8 +373,11 @@ function buildReport(p: ReportParts): ProbeReport {
       archCapMcuEnum: staging.archCapMcuEnum,
       mcuStaging: staging.mcuStaging,
       kernelHasStaging: staging.kernelHasStaging,
-      passes: staging.passes.length,
-      passCpus: staging.passes.map((s) => ({ cpu: s.cpu, package: s.pkg })),
+      passes: staging.support === 'not-supported' ? null : staging.passes.length,
+      passCpus:
+        staging.support === 'not-supported'
+          ? []
+          : staging.passes.map((s) => ({ cpu: s.cpu, package: s.pkg })),
       mailboxes: staging.mailboxes.map((m) => ({
         package: m.pkg,
         cpu: m.cpu,

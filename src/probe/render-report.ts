@@ -143,14 +143,15 @@ function stagingLines(r: ProbeReport): string[] {
         : `unknown: ${s.why}`;
   const kernel = s.kernelHasStaging === false ? '; this kernel has no staging step (6.19+ has)' : '';
   const lines = [`${head}${kernel}`];
-  if (s.support !== 'not-supported') {
+  if (s.passes !== null) {
     const cpus = s.passCpus.slice(0, 8).map((p) => p.cpu);
     const more = s.passCpus.length > 8 ? ', ...' : '';
+    const passes = s.passes;
     const repeat =
-      s.passes > r.host.topology.packages
-        ? ` (interleaved numbering: each package staged ${s.passes / r.host.topology.packages} times)`
+      passes > r.host.topology.packages
+        ? ` (${plural(r.host.topology.packages, 'package')}: the walk skips a package only when the previous primary thread was in it)`
         : '';
-    lines.push(`${plural(s.passes, 'pass')} on this numbering, from CPU ${cpus.join(', ')}${more}${repeat}`);
+    lines.push(`${plural(passes, 'pass')} on this numbering, from CPU ${cpus.join(', ')}${more}${repeat}`);
     const mb = s.mailboxes;
     if (mb.length > 0)
       lines.push(
