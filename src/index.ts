@@ -14,12 +14,16 @@ export {
 export { INVARIANT_NAMES, INVARIANTS, type Invariant, type Violation } from './campaign/invariants.js';
 // ---- campaigns ----
 export {
+  CampaignMergeError,
   type CampaignOptions,
+  type CampaignPart,
   type CampaignReport,
   type FailingRun,
   formatCampaignTable,
   formatInvariantTally,
+  mergeCampaignParts,
   runCampaign,
+  runCampaignSlice,
   type SimulateFn,
 } from './campaign/run-campaign.js';
 export {

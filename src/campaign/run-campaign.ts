@@ -147,13 +147,22 @@ function faultFired(rec: RunRecord): boolean {
   return r.devices.some((d) => d.faultsFired > 0);
 }
 
-interface RowAcc {
-  row: TableRow;
-  windows: number[];
+/** Stop windows are counted at this resolution, so parts of a campaign merge into exactly one report. */
+export const WINDOW_RESOLUTION_NS = 1000;
+
+/** A row's counts and its stop windows as a histogram: [window in WINDOW_RESOLUTION_NS units, runs]. */
+export interface RowPart {
+  row: Omit<TableRow, 'stopWindowNs'>;
+  windows: [number, number][];
 }
 
-function emptyRow(fault: TableRow['fault'], policy: TableRow['policy']): TableRow {
-  return {
+interface RowAcc {
+  row: Omit<TableRow, 'stopWindowNs'>;
+  windows: Map<number, number>;
+}
+
+function emptyRow(fault: TableRow['fault'], policy: TableRow['policy']): RowAcc {
+  const row = {
     fault,
     policy,
     runs: 0,
@@ -163,8 +172,8 @@ function emptyRow(fault: TableRow['fault'], policy: TableRow['policy']): TableRo
     panicked: 0,
     hung: 0,
     violations: 0,
-    stopWindowNs: null,
   };
+  return { row, windows: new Map() };
 }
 
 function tally(acc: RowAcc, rec: RunRecord, failed: boolean): void {
@@ -178,43 +187,94 @@ function tally(acc: RowAcc, rec: RunRecord, failed: boolean): void {
   if (r.outcome === 'aborted') row.aborted++;
   if (r.outcome === 'panic') row.panicked++;
   if (r.outcome === 'hang') row.hung++;
-  if (r.outcome !== 'panic' && r.stopWindow && Number.isFinite(r.stopWindow.durationNs))
-    acc.windows.push(r.stopWindow.durationNs);
+  if (r.outcome !== 'panic' && r.stopWindow && Number.isFinite(r.stopWindow.durationNs)) {
+    const bucket = Math.round(r.stopWindow.durationNs / WINDOW_RESOLUTION_NS);
+    acc.windows.set(bucket, (acc.windows.get(bucket) ?? 0) + 1);
+  }
 }
 
 /** Nearest-rank percentiles. */
 export function percentiles(values: number[]): Percentiles | null {
-  if (values.length === 0) return null;
-  const sorted = Float64Array.from(values).sort();
-  const at = (q: number) =>
-    sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-  return { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: sorted[sorted.length - 1]! };
+  return histogramPercentiles(values.map((v) => [v, 1]));
 }
 
-/** N seeded runs over the space, each checked against every invariant. */
-export function runCampaign(o: CampaignOptions): CampaignReport {
+/** Nearest-rank percentiles of a histogram of [value, count]. */
+function histogramPercentiles(histogram: readonly [number, number][]): Percentiles | null {
+  const sorted = [...histogram].filter(([, n]) => n > 0).sort((a, b) => a[0] - b[0]);
+  const total = sorted.reduce((n, [, c]) => n + c, 0);
+  if (total === 0) return null;
+  const at = (q: number): number => {
+    const rank = Math.min(total, Math.max(1, Math.ceil(q * total)));
+    let seen = 0;
+    for (const [value, count] of sorted) {
+      seen += count;
+      if (seen >= rank) return value;
+    }
+    return sorted[sorted.length - 1]![0];
+  };
+  return { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: sorted[sorted.length - 1]![0] };
+}
+
+/** A failing run as a part records it: the run itself is drawn again from the space and its seed. */
+export interface FailingRunRef {
+  index: number;
+  seed: number;
+  violations: Violation[];
+}
+
+/**
+ * The runs [start, end) of a campaign, counted but not yet a report. Parts of
+ * one campaign (same seed, runs and space) merge into exactly the report of
+ * the whole run, whatever the split: that is how `--jobs` and `--shard` work.
+ */
+export interface CampaignPart {
+  schema: 'ucode-staging/campaign-part@1';
+  seed: number;
+  runs: number;
+  start: number;
+  end: number;
+  determinismEvery: number;
+  space: CampaignSpace;
+  rows: RowPart[];
+  total: RowPart;
+  invariants: InvariantTally[];
+  failingCount: number;
+  /** The first maxFailures failing runs of the slice, by index. */
+  failing: FailingRunRef[];
+  outcomes: Record<string, number>;
+  faultsInjected: number;
+  faultsFired: number;
+  determinismChecks: number;
+  wallMs: number;
+}
+
+/** Run the campaign's runs [start, end): run i is the same run whatever slice it is in. */
+export function runCampaignSlice(o: CampaignOptions, start: number, end: number): CampaignPart {
+  if (!(Number.isInteger(start) && Number.isInteger(end) && 0 <= start && start <= end && end <= o.runs))
+    throw new RangeError(`slice [${start}, ${end}) is not within the campaign's ${o.runs} runs`);
   const invariants = o.invariants ?? INVARIANTS;
   const every = o.determinismEvery ?? 50;
   const maxFailures = o.maxFailures ?? 1000;
   const sim = o.simulate ?? simulate;
   const clock = o.clock ?? (() => 0);
-  const start = clock();
+  const began = clock();
   const rows = new Map<string, RowAcc>();
-  const total: RowAcc = { row: emptyRow('all', 'all'), windows: [] };
+  const total = emptyRow('all', 'all');
   const tallies = new Map<InvariantName, InvariantTally>(
     invariants.map((inv) => [
       inv.name,
       { name: inv.name, description: inv.description, checks: 0, violations: 0 },
     ]),
   );
-  const failing: FailingRun[] = [];
+  const failing: FailingRunRef[] = [];
   const outcomes: Record<string, number> = {};
   let failingCount = 0;
   let faultsInjected = 0;
   let faultsFired = 0;
   let determinismChecks = 0;
+  const wantsDeterminism = invariants.some((i) => i.name === 'deterministic');
 
-  for (let index = 0; index < o.runs; index++) {
+  for (let index = start; index < end; index++) {
     const run = drawRun(o.space, runSeed(o.seed, index));
     const rec = executeRun(index, run, sim);
     let violations = checkRun(
@@ -222,7 +282,6 @@ export function runCampaign(o: CampaignOptions): CampaignReport {
       invariants.filter((i) => i.name !== 'deterministic'),
     );
     const sampled = every > 0 && index % every === 0;
-    const wantsDeterminism = invariants.some((i) => i.name === 'deterministic');
     if (wantsDeterminism && (sampled || violations.length > 0) && rec.result) {
       // A failing run is run again too: the report then says whether the failure reproduces.
       const again = executeRun(index, run, sim);
@@ -243,15 +302,13 @@ export function runCampaign(o: CampaignOptions): CampaignReport {
     const failed = violations.length > 0;
     if (failed) {
       failingCount++;
-      if (failing.length < maxFailures) {
-        failing.push({ index, seed: run.seed, fault: run.faultLabel, policy: run.policy, violations, run });
-      }
+      if (failing.length < maxFailures) failing.push({ index, seed: run.seed, violations });
     }
 
     const key = `${run.faultLabel}|${run.policy}`;
     let acc = rows.get(key);
     if (!acc) {
-      acc = { row: emptyRow(run.faultLabel, run.policy), windows: [] };
+      acc = emptyRow(run.faultLabel, run.policy);
       rows.set(key, acc);
     }
     tally(acc, rec, failed);
@@ -262,23 +319,20 @@ export function runCampaign(o: CampaignOptions): CampaignReport {
       faultsInjected++;
       if (faultFired(rec)) faultsFired++;
     }
-    o.onProgress?.(index + 1, o.runs, failingCount);
+    o.onProgress?.(index + 1 - start, end - start, failingCount);
   }
 
-  const order = (f: TableRow['fault']) => (f === 'none' ? '' : f);
-  const sortedRows = [...rows.values()]
-    .sort(
-      (a, b) =>
-        order(a.row.fault).localeCompare(order(b.row.fault)) ||
-        String(a.row.policy).localeCompare(String(b.row.policy)),
-    )
-    .map((acc) => ({ ...acc.row, stopWindowNs: percentiles(acc.windows) }));
+  const part = (acc: RowAcc): RowPart => ({ row: acc.row, windows: [...acc.windows] });
   return {
-    schema: 'ucode-staging/campaign@1',
+    schema: 'ucode-staging/campaign-part@1',
     seed: o.seed,
     runs: o.runs,
-    rows: sortedRows,
-    total: { ...total.row, stopWindowNs: percentiles(total.windows) },
+    start,
+    end,
+    determinismEvery: every,
+    space: o.space,
+    rows: [...rows.values()].map(part),
+    total: part(total),
     invariants: [...tallies.values()],
     failingCount,
     failing,
@@ -286,8 +340,139 @@ export function runCampaign(o: CampaignOptions): CampaignReport {
     faultsInjected,
     faultsFired,
     determinismChecks,
-    wallMs: clock() - start,
+    wallMs: clock() - began,
   };
+}
+
+/** Why parts cannot be merged into one campaign's report. */
+export class CampaignMergeError extends Error {
+  override name = 'CampaignMergeError';
+}
+
+/**
+ * The report of the whole campaign from its parts, which must cover runs
+ * [0, runs) exactly once. `wallMs` is the longest part's (parts run side by side).
+ */
+export function mergeCampaignParts(parts: readonly CampaignPart[], maxFailures = 1000): CampaignReport {
+  if (parts.length === 0) throw new CampaignMergeError('no parts to merge');
+  const first = parts[0]!;
+  const spaceJson = JSON.stringify(first.space);
+  for (const p of parts) {
+    if (p.schema !== 'ucode-staging/campaign-part@1')
+      throw new CampaignMergeError(`not a campaign part: ${p.schema}`);
+    if (p.seed !== first.seed || p.runs !== first.runs || p.determinismEvery !== first.determinismEvery)
+      throw new CampaignMergeError(
+        `parts of different campaigns: seed ${p.seed}/${first.seed}, runs ${p.runs}/${first.runs}`,
+      );
+    if (JSON.stringify(p.space) !== spaceJson)
+      throw new CampaignMergeError('parts of campaigns over different spaces');
+  }
+  const sorted = [...parts].sort((a, b) => a.start - b.start);
+  let next = 0;
+  for (const p of sorted) {
+    if (p.start !== next)
+      throw new CampaignMergeError(
+        p.start > next
+          ? `runs ${next}..${p.start - 1} are in no part`
+          : `runs from ${p.start} are in two parts`,
+      );
+    next = p.end;
+  }
+  if (next !== first.runs) throw new CampaignMergeError(`runs ${next}..${first.runs - 1} are in no part`);
+
+  const rows = new Map<string, RowAcc>();
+  const total = emptyRow('all', 'all');
+  const add = (acc: RowAcc, part: RowPart): void => {
+    for (const k of COUNT_FIELDS) acc.row[k] += part.row[k];
+    for (const [bucket, n] of part.windows) acc.windows.set(bucket, (acc.windows.get(bucket) ?? 0) + n);
+  };
+  const tallies = new Map<InvariantName, InvariantTally>();
+  const outcomes: Record<string, number> = {};
+  let failingCount = 0;
+  let faultsInjected = 0;
+  let faultsFired = 0;
+  let determinismChecks = 0;
+  let wallMs = 0;
+  const failing: FailingRun[] = [];
+  for (const p of sorted) {
+    for (const rp of p.rows) {
+      const key = `${rp.row.fault}|${rp.row.policy}`;
+      let acc = rows.get(key);
+      if (!acc) {
+        acc = emptyRow(rp.row.fault, rp.row.policy);
+        rows.set(key, acc);
+      }
+      add(acc, rp);
+    }
+    add(total, p.total);
+    for (const t of p.invariants) {
+      const acc = tallies.get(t.name) ?? { ...t, checks: 0, violations: 0 };
+      acc.checks += t.checks;
+      acc.violations += t.violations;
+      tallies.set(t.name, acc);
+    }
+    for (const [k, n] of Object.entries(p.outcomes)) outcomes[k] = (outcomes[k] ?? 0) + n;
+    failingCount += p.failingCount;
+    faultsInjected += p.faultsInjected;
+    faultsFired += p.faultsFired;
+    determinismChecks += p.determinismChecks;
+    wallMs = Math.max(wallMs, p.wallMs);
+    for (const f of p.failing) {
+      if (failing.length >= maxFailures) break;
+      const run = drawRun(first.space, f.seed);
+      failing.push({
+        index: f.index,
+        seed: f.seed,
+        fault: run.faultLabel,
+        policy: run.policy,
+        violations: f.violations,
+        run,
+      });
+    }
+  }
+  const order = (f: TableRow['fault']) => (f === 'none' ? '' : f);
+  const report = (acc: RowAcc): TableRow => ({
+    ...acc.row,
+    stopWindowNs: scaled(histogramPercentiles([...acc.windows])),
+  });
+  const sortedRows = [...rows.values()]
+    .sort(
+      (a, b) =>
+        order(a.row.fault).localeCompare(order(b.row.fault)) ||
+        String(a.row.policy).localeCompare(String(b.row.policy)),
+    )
+    .map(report);
+  return {
+    schema: 'ucode-staging/campaign@1',
+    seed: first.seed,
+    runs: first.runs,
+    rows: sortedRows,
+    total: report(total),
+    invariants: [...tallies.values()],
+    failingCount,
+    failing,
+    outcomes,
+    faultsInjected,
+    faultsFired,
+    determinismChecks,
+    wallMs,
+  };
+}
+
+const COUNT_FIELDS = ['runs', 'stagedOk', 'fellBack', 'aborted', 'panicked', 'hung', 'violations'] as const;
+
+function scaled(p: Percentiles | null): Percentiles | null {
+  if (!p) return null;
+  const ns = (units: number) => units * WINDOW_RESOLUTION_NS;
+  return { p50: ns(p.p50), p90: ns(p.p90), p99: ns(p.p99), max: ns(p.max) };
+}
+
+/** N seeded runs over the space, each checked against every invariant. */
+export function runCampaign(o: CampaignOptions): CampaignReport {
+  const clock = o.clock ?? (() => 0);
+  const began = clock();
+  const report = mergeCampaignParts([runCampaignSlice(o, 0, o.runs)], o.maxFailures ?? 1000);
+  return { ...report, wallMs: clock() - began };
 }
 
 // ---- the table ----
