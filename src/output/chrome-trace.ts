@@ -1,3 +1,4 @@
+import { hex } from '../format/hex.js';
 import type { SpanCategory, TraceSpan } from '../kernel/trace.js';
 import type { SimulationResult } from '../sim/result-types.js';
 
@@ -180,7 +181,7 @@ function lastFiniteTime(result: SimulationResult): number {
 }
 
 function hexOrNull(v: number): string | null {
-  return Number.isFinite(v) ? `0x${v.toString(16)}` : null;
+  return Number.isFinite(v) ? hex(v) : null;
 }
 
 function processName(pid: number, name: string): ChromeTraceEvent {

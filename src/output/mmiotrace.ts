@@ -1,3 +1,18 @@
+import { hex } from '../format/hex.js';
+// The register layout is the emulated device's own (the spec's section 4): the
+// trace is read as the device sees its registers.
+import {
+  CONTROL_ABORT,
+  CONTROL_GO,
+  REG_CONTROL,
+  REG_RDDATA,
+  REG_STATUS,
+  REG_WRDATA,
+  REGISTER_SPAN,
+  REQUEST_HEADER_DWORDS,
+  STATUS_ERROR,
+  STATUS_READY,
+} from '../platform/mailbox/registers.js';
 import type { MmioTraceEntry } from '../platform/mmio-trace.js';
 import type { SimulationResult } from '../sim/result-types.js';
 
@@ -71,7 +86,7 @@ export function* mmiotraceChunks(
   const hexPa = (pa: number): string => {
     let s = paText.get(pa);
     if (s === undefined) {
-      s = `0x${pa.toString(16)}`;
+      s = hex(pa);
       paText.set(pa, s);
     }
     return s;
@@ -92,15 +107,13 @@ export function* mmiotraceChunks(
     switch (e.kind) {
       case 'W':
       case 'R':
-        block.push(
-          `${e.kind} ${ACCESS_WIDTH} ${lastTs} ${e.mapId} ${hexPa(e.pa)} 0x${e.value.toString(16)} 0x0 0\n`,
-        );
+        block.push(`${e.kind} ${ACCESS_WIDTH} ${lastTs} ${e.mapId} ${hexPa(e.pa)} ${hex(e.value)} 0x0 0\n`);
         break;
       case 'MAP': {
         const pkg = packageOfMailbox.get(e.pa);
         if (pkg !== undefined) block.push(`MARK ${lastTs} ioremap staging mailbox of package ${pkg}\n`);
         const virt = ioremapVirt(e.mapId, e.pa).toString(16);
-        block.push(`MAP ${lastTs} ${e.mapId} ${hexPa(e.pa)} 0x${virt} 0x${e.value.toString(16)} 0x0 0\n`);
+        block.push(`MAP ${lastTs} ${e.mapId} ${hexPa(e.pa)} 0x${virt} ${hex(e.value)} 0x0 0\n`);
         break;
       }
       case 'UNMAP':
@@ -244,19 +257,8 @@ function parseHex(s: string, line: number): number {
   return v;
 }
 
-// The staging mailbox as seen on the wire (registers and bits as in
-// ../shared/spec/staging-protocol.md section 4).
-const REG_CONTROL = 0x0;
-const REG_STATUS = 0x4;
-const REG_WRDATA = 0x8;
-const REG_RDDATA = 0xc;
-const CTRL_ABORT = 0x1;
-const CTRL_GO = 0x8000_0000;
-const STATUS_READY = 0x8000_0000;
-const STATUS_ERROR = 0x4;
-/** Dwords before the chunk data in a request: mailbox header (2) and command header (2). */
-const REQUEST_HEADER_DWORDS = 4;
-export const MAILBOX_END_OFFSET = 0xffff_ffff;
+/** The "next offset" of the response that ends the image. */
+export { END_OF_IMAGE as MAILBOX_END_OFFSET } from '../platform/mailbox/registers.js';
 
 /** One request/response exchange with a staging mailbox, rebuilt from its MMIO accesses. */
 export interface MailboxTransaction {
@@ -312,7 +314,7 @@ interface MappingState {
  * WRDATA write after a GO, an ABORT or the mapping, and collects the request
  * dwords, the GO, the STATUS polls and the acknowledged response reads.
  * Accesses through mappings that were never MAPped are grouped by map id with
- * the mapping base taken as the access address rounded down to 16 bytes.
+ * the mapping base taken as the access address rounded down to the register span (16 bytes).
  */
 export function mailboxTransactions(entries: Iterable<MmioTraceEntry>): MailboxTransaction[] {
   const out: MailboxTransaction[] = [];
@@ -326,7 +328,7 @@ export function mailboxTransactions(entries: Iterable<MmioTraceEntry>): MailboxT
   const mapping = (mapId: number, pa: number): MappingState => {
     let m = maps.get(mapId);
     if (!m) {
-      m = { pa: pa - (pa % 16), index: 0, nextOffset: 0, current: null, written: 0 };
+      m = { pa: pa - (pa % REGISTER_SPAN), index: 0, nextOffset: 0, current: null, written: 0 };
       maps.set(mapId, m);
     }
     return m;
@@ -356,11 +358,11 @@ export function mailboxTransactions(entries: Iterable<MmioTraceEntry>): MailboxT
         writeRequestDword(t, m, e.value);
         t.endNs = e.timeNs;
       } else if (reg === REG_CONTROL) {
-        if (e.value & CTRL_ABORT) {
+        if (e.value & CONTROL_ABORT) {
           // ABORT resets the device: the next request starts the image again.
           finish(m);
           m.nextOffset = 0;
-        } else if ((e.value & CTRL_GO) >>> 0 === CTRL_GO && m.current) {
+        } else if ((e.value & CONTROL_GO) >>> 0 === CONTROL_GO && m.current) {
           m.current.goNs = e.timeNs;
           m.current.endNs = e.timeNs;
         }
