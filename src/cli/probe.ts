@@ -107,7 +107,8 @@ export const probeCommand: Command = async (argv, io) => {
     io.stderr(`saved ${count} files under ${save} (replay: ucode-staging probe --root ${save})\n`);
   }
   if (machineOut !== undefined) {
-    if (machine === null) io.stderr('no machine file written: the topology could not be read\n');
+    if (machine === null)
+      io.stderr('no machine file written: the model needs an Intel CPU and a readable topology\n');
     else {
       writeFileAtomic(machineOut, `${JSON.stringify(machine, null, 2)}\n`);
       io.stderr(`wrote ${machineOut}\n`);

@@ -131,7 +131,7 @@ export interface ProbeReport {
     withStaging: ProbeFiguresJson | null;
     withoutStaging: ProbeFiguresJson;
   } | null;
-  /** The derived machine file (numbers, as `simulate -m` reads it), or null without a known topology. */
+  /** The derived machine file (numbers, as `simulate -m` reads it); null for a non-Intel CPU or an unreadable topology. */
   machine: MachineSpecInput | null;
   /** What could not be read, or held garbage. */
   notes: string[];
@@ -159,7 +159,9 @@ export function probeHost(files: HostFiles, opts: ProbeOptions = {}): ProbeResul
   const staging = readStagingFacts(facts);
   const update = updateOf(facts);
   let verdict = judge(facts, update);
-  const derived = facts.topology.cpus.length > 0 ? deriveMachine(facts, staging, { cost: opts.cost }) : null;
+  // The model is Intel's loader on an Intel machine: no machine for other vendors.
+  const modelled = facts.identity.vendor === INTEL && facts.topology.cpus.length > 0;
+  const derived = modelled ? deriveMachine(facts, staging, { cost: opts.cost }) : null;
   const prediction = predictionFor(verdict, update, derived, staging, facts, opts.cost);
   if (derived) verdict = confirmWithModel(verdict, prediction, offlinePrimaryThreads(derived.machine));
   const shownUpdate = verdict.kind === 'not-applicable' ? null : update;

@@ -159,7 +159,7 @@ export function judge(facts: HostFacts, update: UpdateFacts | null): Verdict {
           reloadReturns: '0',
           taints: true,
           advice:
-            'prefer early loading (initramfs and reboot); the kernel prints "You should switch to early loading"',
+            'prefer early loading (install it in the initramfs and reboot), which the minimum-revision rule does not restrict',
           caveats: [...caveats, ...belowMinimum(facts, blob!.minRequiredRevision)],
         },
       );

@@ -258,6 +258,7 @@ describe('probe on replayed hosts', () => {
     expect(report.msrs.access).toBe('not-read');
     expect(report.update).toBeNull();
     expect(report.prediction).toBeNull();
+    expect(report.machine).toBeNull();
   });
 
   it('unsafe-6.8: a blob without min_req_ver loads as unsafe and taints; a 6.8 kernel does not stage', async () => {
