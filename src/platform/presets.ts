@@ -1,5 +1,19 @@
 import type { MachineSpecInput } from './machine-spec.js';
 
+/** Named on its own: gnr-2s-interleaved is the same machine, numbered across sockets. */
+const GNR_2S: MachineSpecInput = {
+  name: 'gnr-2s',
+  description:
+    '2-socket Granite Rapids-class server (Xeon 6980P-like: 128 cores x 2 threads per socket, 512 CPUs)',
+  packages: 2,
+  coresPerPackage: 128,
+  threadsPerCore: 2,
+  signature: 0xa06d1,
+  platformId: 0,
+  initialRevision: 0x10003a2,
+  staging: { archCapMcuEnum: true, mcuStaging: true },
+};
+
 /**
  * Built-in machines. Core counts and signatures follow public Intel parts;
  * the staging enumeration bits are ASSUMPTIONS (Intel has not published which
@@ -8,18 +22,7 @@ import type { MachineSpecInput } from './machine-spec.js';
  * load finds something new.
  */
 export const PRESETS: Readonly<Record<string, MachineSpecInput>> = {
-  'gnr-2s': {
-    name: 'gnr-2s',
-    description:
-      '2-socket Granite Rapids-class server (Xeon 6980P-like: 128 cores x 2 threads per socket, 512 CPUs)',
-    packages: 2,
-    coresPerPackage: 128,
-    threadsPerCore: 2,
-    signature: 0xa06d1,
-    platformId: 0,
-    initialRevision: 0x10003a2,
-    staging: { archCapMcuEnum: true, mcuStaging: true },
-  },
+  'gnr-2s': GNR_2S,
   'srf-2s': {
     name: 'srf-2s',
     description: '2-socket Sierra Forest-class server (Xeon 6780E-like: 144 E-cores, no SMT, 288 CPUs)',
@@ -55,16 +58,10 @@ export const PRESETS: Readonly<Record<string, MachineSpecInput>> = {
     staging: { archCapMcuEnum: true, mcuStaging: true },
   },
   'gnr-2s-interleaved': {
+    ...GNR_2S,
     name: 'gnr-2s-interleaved',
     description:
       'gnr-2s with CPUs numbered across sockets (NUMA node0 = CPUs 0,2,4,...), as many 2-socket BIOSes do',
-    packages: 2,
-    coresPerPackage: 128,
-    threadsPerCore: 2,
-    signature: 0xa06d1,
-    platformId: 0,
-    initialRevision: 0x10003a2,
-    staging: { archCapMcuEnum: true, mcuStaging: true },
     numbering: { packages: 'interleaved', smt: 'last' },
   },
   up: {
