@@ -7,6 +7,7 @@ import {
   type DeviceProfile,
 } from '../platform/mailbox/config.js';
 import { findPreset } from '../platform/presets.js';
+import { Rng } from '../platform/rng.js';
 import {
   type MachineFileInput,
   machineSpecInput,
@@ -15,7 +16,6 @@ import {
 } from '../sim/machine-input.js';
 import { argsFromSimulateOptions, HZ_VALUES, STAGING_MODES } from '../sim/run-args.js';
 import type { SimulateOptions } from '../sim/simulate.js';
-import { Rng } from '../util/rng.js';
 
 // A campaign run is one point of a space the user gives, drawn from the run's
 // own seed. Every point is expressible as `ucode-staging simulate` options

@@ -1,12 +1,12 @@
 import { checkBlob, effectiveTotalSize, parseHeader, signatureMatches } from '../format/index.js';
 import { NS_PER_US, VirtualClock } from '../time/clock.js';
 import { applyCostNs, type CostModel, DEFAULT_COST_MODEL, msleepWakeTime } from '../time/cost-model.js';
-import { Rng } from '../util/rng.js';
 import { MmioBus } from './bus.js';
 import { type CpuAvailability, type HostPort, MsrFault } from './host-port.js';
 import { type MachineSpec, type PackageConfig, PackageConfigSchema } from './machine-spec.js';
 import { MailboxDevice } from './mailbox/device.js';
 import { PhysicalMemory } from './memory.js';
+import { Rng } from './rng.js';
 import { buildTopology, type Topology } from './topology.js';
 
 export const MSR_IA32_PLATFORM_ID = 0x17;

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildMicrocode, concatBlobs } from '../../src/format/index.js';
-import { Rng } from '../../src/util/rng.js';
+import { Rng } from '../../src/platform/rng.js';
 import { reseal } from './oracle.js';
 
 /** Cases for the whole fuzz run (split across the fuzz tests); 1,000,000 for the full run. */

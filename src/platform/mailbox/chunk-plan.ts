@@ -1,4 +1,4 @@
-import type { Rng } from '../../util/rng.js';
+import type { Rng } from '../rng.js';
 import type { DeviceProfile } from './config.js';
 import { CHUNK_BYTES, END_OF_IMAGE } from './registers.js';
 

@@ -1,7 +1,7 @@
 import type { VirtualClock } from '../../time/clock.js';
 import type { CostModel } from '../../time/cost-model.js';
-import type { Rng } from '../../util/rng.js';
 import type { MmioDevice } from '../bus.js';
+import type { Rng } from '../rng.js';
 import { ChunkPlan } from './chunk-plan.js';
 import type { DeviceFault, DeviceFaultKind, DeviceProfile } from './config.js';
 import { FaultSchedule } from './fault-schedule.js';
