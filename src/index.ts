@@ -21,6 +21,7 @@ export {
   type FailingRun,
   formatCampaignTable,
   formatInvariantTally,
+  joinCampaignParts,
   mergeCampaignParts,
   runCampaign,
   runCampaignSlice,

@@ -350,16 +350,17 @@ export class CampaignMergeError extends Error {
 }
 
 /**
- * The report of the whole campaign from its parts, which must cover runs
- * [0, runs) exactly once. `wallMs` is the longest part's (parts run side by side).
+ * Contiguous parts of one campaign as one part (a shard made of worker slices,
+ * or the whole run). Order does not matter; gaps, overlaps and parts of other
+ * campaigns are refused. `wallMs` is the longest part's: parts run side by side.
  */
-export function mergeCampaignParts(parts: readonly CampaignPart[], maxFailures = 1000): CampaignReport {
+export function joinCampaignParts(parts: readonly CampaignPart[], maxFailures = 1000): CampaignPart {
   if (parts.length === 0) throw new CampaignMergeError('no parts to merge');
   const first = parts[0]!;
   const spaceJson = JSON.stringify(first.space);
   for (const p of parts) {
     if (p.schema !== 'ucode-staging/campaign-part@1')
-      throw new CampaignMergeError(`not a campaign part: ${p.schema}`);
+      throw new CampaignMergeError(`not a campaign part: ${String(p.schema)}`);
     if (p.seed !== first.seed || p.runs !== first.runs || p.determinismEvery !== first.determinismEvery)
       throw new CampaignMergeError(
         `parts of different campaigns: seed ${p.seed}/${first.seed}, runs ${p.runs}/${first.runs}`,
@@ -368,7 +369,7 @@ export function mergeCampaignParts(parts: readonly CampaignPart[], maxFailures =
       throw new CampaignMergeError('parts of campaigns over different spaces');
   }
   const sorted = [...parts].sort((a, b) => a.start - b.start);
-  let next = 0;
+  let next = sorted[0]!.start;
   for (const p of sorted) {
     if (p.start !== next)
       throw new CampaignMergeError(
@@ -378,7 +379,6 @@ export function mergeCampaignParts(parts: readonly CampaignPart[], maxFailures =
       );
     next = p.end;
   }
-  if (next !== first.runs) throw new CampaignMergeError(`runs ${next}..${first.runs - 1} are in no part`);
 
   const rows = new Map<string, RowAcc>();
   const total = emptyRow('all', 'all');
@@ -388,12 +388,8 @@ export function mergeCampaignParts(parts: readonly CampaignPart[], maxFailures =
   };
   const tallies = new Map<InvariantName, InvariantTally>();
   const outcomes: Record<string, number> = {};
-  let failingCount = 0;
-  let faultsInjected = 0;
-  let faultsFired = 0;
-  let determinismChecks = 0;
-  let wallMs = 0;
-  const failing: FailingRun[] = [];
+  const failing: FailingRunRef[] = [];
+  const joined = { failingCount: 0, faultsInjected: 0, faultsFired: 0, determinismChecks: 0, wallMs: 0 };
   for (const p of sorted) {
     for (const rp of p.rows) {
       const key = `${rp.row.fault}|${rp.row.policy}`;
@@ -412,30 +408,41 @@ export function mergeCampaignParts(parts: readonly CampaignPart[], maxFailures =
       tallies.set(t.name, acc);
     }
     for (const [k, n] of Object.entries(p.outcomes)) outcomes[k] = (outcomes[k] ?? 0) + n;
-    failingCount += p.failingCount;
-    faultsInjected += p.faultsInjected;
-    faultsFired += p.faultsFired;
-    determinismChecks += p.determinismChecks;
-    wallMs = Math.max(wallMs, p.wallMs);
-    for (const f of p.failing) {
-      if (failing.length >= maxFailures) break;
-      const run = drawRun(first.space, f.seed);
-      failing.push({
-        index: f.index,
-        seed: f.seed,
-        fault: run.faultLabel,
-        policy: run.policy,
-        violations: f.violations,
-        run,
-      });
-    }
+    joined.failingCount += p.failingCount;
+    joined.faultsInjected += p.faultsInjected;
+    joined.faultsFired += p.faultsFired;
+    joined.determinismChecks += p.determinismChecks;
+    joined.wallMs = Math.max(joined.wallMs, p.wallMs);
+    failing.push(...p.failing.slice(0, Math.max(0, maxFailures - failing.length)));
   }
-  const order = (f: TableRow['fault']) => (f === 'none' ? '' : f);
-  const report = (acc: RowAcc): TableRow => ({
-    ...acc.row,
-    stopWindowNs: scaled(histogramPercentiles([...acc.windows])),
+  const part = (acc: RowAcc): RowPart => ({
+    row: acc.row,
+    windows: [...acc.windows].sort((a, b) => a[0] - b[0]),
   });
-  const sortedRows = [...rows.values()]
+  return {
+    ...first,
+    start: sorted[0]!.start,
+    end: next,
+    rows: [...rows.values()].map(part),
+    total: part(total),
+    invariants: [...tallies.values()],
+    failing,
+    outcomes,
+    ...joined,
+  };
+}
+
+/** The report of the whole campaign from its parts, which must cover runs [0, runs) exactly once. */
+export function mergeCampaignParts(parts: readonly CampaignPart[], maxFailures = 1000): CampaignReport {
+  const all = joinCampaignParts(parts, maxFailures);
+  if (all.start !== 0) throw new CampaignMergeError(`runs 0..${all.start - 1} are in no part`);
+  if (all.end !== all.runs) throw new CampaignMergeError(`runs ${all.end}..${all.runs - 1} are in no part`);
+  const order = (f: TableRow['fault']) => (f === 'none' ? '' : f);
+  const report = (rp: RowPart): TableRow => ({
+    ...rp.row,
+    stopWindowNs: scaled(histogramPercentiles(rp.windows)),
+  });
+  const sortedRows = [...all.rows]
     .sort(
       (a, b) =>
         order(a.row.fault).localeCompare(order(b.row.fault)) ||
@@ -444,18 +451,28 @@ export function mergeCampaignParts(parts: readonly CampaignPart[], maxFailures =
     .map(report);
   return {
     schema: 'ucode-staging/campaign@1',
-    seed: first.seed,
-    runs: first.runs,
+    seed: all.seed,
+    runs: all.runs,
     rows: sortedRows,
-    total: report(total),
-    invariants: [...tallies.values()],
-    failingCount,
-    failing,
-    outcomes,
-    faultsInjected,
-    faultsFired,
-    determinismChecks,
-    wallMs,
+    total: report(all.total),
+    invariants: all.invariants,
+    failingCount: all.failingCount,
+    failing: all.failing.map((f) => {
+      const run = drawRun(all.space, f.seed);
+      return {
+        index: f.index,
+        seed: f.seed,
+        fault: run.faultLabel,
+        policy: run.policy,
+        violations: f.violations,
+        run,
+      };
+    }),
+    outcomes: all.outcomes,
+    faultsInjected: all.faultsInjected,
+    faultsFired: all.faultsFired,
+    determinismChecks: all.determinismChecks,
+    wallMs: all.wallMs,
   };
 }
 

@@ -1,7 +1,10 @@
+import { availableParallelism } from 'node:os';
 import { basename, dirname, extname, join } from 'node:path';
 import {
   ALL_FAULT_CHOICES,
   BUDGETS,
+  CampaignMergeError,
+  type CampaignPart,
   type CampaignReport,
   type CampaignSpace,
   campaignJson,
@@ -16,8 +19,10 @@ import {
   commandLine as formatCommandLine,
   formatProfile,
   HZ_VALUES,
+  joinCampaignParts,
   KERNEL_GENERATIONS,
   type MachineChoice,
+  mergeCampaignParts,
   oneOf,
   POLLS,
   type ProfileChoice,
@@ -27,16 +32,19 @@ import {
   presetNames,
   quoted,
   replayMachineFile,
-  runCampaign,
+  runCampaignSlice,
   type SimulateFn,
   SimulationInputError,
   STAGING_MODES,
+  toJson,
 } from '../index.js';
-import { type CliIo, type Command, printable } from './io.js';
+import { runOnWorkers } from './campaign-pool.js';
+import { type CliIo, type Command, printable, UsageError } from './io.js';
 import { type OutputPlan, planOutputs } from './output-plan.js';
 import { Progress } from './progress.js';
+import { readInputText } from './read-input.js';
 import { asUsage } from './sim-options.js';
-import { parseArgsOrUsage } from './simulate.js';
+import { parseArgsOrUsage, parseArgsWithPositionals } from './simulate.js';
 
 const HELP = `usage: ucode-staging campaign [--runs N] [--seed S] [space options] [output options]
 
@@ -50,6 +58,9 @@ run can be replayed exactly with 'ucode-staging simulate' (see --failing).
 
 run:
       --runs N              number of runs (default 1000)
+      --jobs N              worker threads (default: the number of CPUs); any N gives the same report
+      --shard K/N           run only slice K of N (K from 0), e.g. --shard $JOB_COMPLETION_INDEX/64,
+                            and write its part with --json; 'campaign merge' joins the parts
       --seed S              campaign seed, 0..4294967295 (default 1); run i has its own seed from S and i
       --check-every N       run every N-th run twice and compare the results (default 50; 0: never)
 space (lists are comma-separated; each run draws one value of each):
@@ -119,6 +130,8 @@ const OPTIONS = {
   'cpu-fault-rate': { type: 'string' },
   'offline-rate': { type: 'string' },
   'slow-apply-rate': { type: 'string' },
+  jobs: { type: 'string' },
+  shard: { type: 'string' },
   failing: { type: 'string' },
   json: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -135,21 +148,84 @@ export function makeCampaignCommand(deps: { simulate?: SimulateFn } = {}): Comma
 
 export const campaignCommand: Command = makeCampaignCommand();
 
+const MERGE_HELP = `usage: ucode-staging campaign merge PART.json... [--json FILE] [--failing FILE]
+
+Join the parts that 'campaign --shard K/N --json PART.json' wrote into the report of
+the whole campaign: the same table, tally, failing runs and JSON as one unsharded run
+(only the wall time differs). The parts must cover every run exactly once.
+`;
+
+/** A shard's part file may be large (a histogram per row, up to 1000 failing runs). */
+const PART_FILE_MAX_BYTES = 256 << 20;
+
+async function merge(argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgsWithPositionals(argv, {
+    json: { type: 'string' },
+    failing: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    io.stdout(MERGE_HELP);
+    return 0;
+  }
+  if (positionals.length === 0) throw new UsageError('campaign merge needs the part files (PART.json...)');
+  const plan = planOutputs(
+    [
+      { flag: '--failing', path: values.failing },
+      { flag: '--json', path: values.json },
+    ],
+    positionals.map((path) => ({ what: 'part file', path })),
+    io,
+  );
+  const parts = positionals.map((path) => {
+    const text = readInputText(path, { what: 'part file', maxBytes: PART_FILE_MAX_BYTES });
+    let part: unknown;
+    try {
+      part = JSON.parse(text);
+    } catch (err) {
+      throw new UsageError(`part file '${printable(path)}' is not valid JSON: ${(err as Error).message}`);
+    }
+    if ((part as { schema?: unknown } | null)?.schema !== 'ucode-staging/campaign-part@1')
+      throw new UsageError(
+        `'${printable(path)}' is not a campaign part (schema ucode-staging/campaign-part@1)`,
+      );
+    return part as CampaignPart;
+  });
+  let report: CampaignReport;
+  try {
+    report = mergeCampaignParts(parts);
+  } catch (err) {
+    if (err instanceof CampaignMergeError) throw new UsageError(`cannot merge: ${err.message}`);
+    throw err;
+  }
+  const command = formatCommandLine(['campaign', 'merge', ...argv]);
+  return finishReport(io, plan, report, parts[0]!.space, command, values.failing);
+}
+
 async function campaign(argv: string[], io: CliIo, deps: { simulate?: SimulateFn }): Promise<number> {
+  if (argv[0] === 'merge') return merge(argv.slice(1), io);
   const v = parseOptions(argv);
   if (v.help) {
     io.stdout(HELP);
     return 0;
   }
-  const { runs, seed, checkEvery, space } = asUsage(() => ({
-    runs: v.runs === undefined ? 1000 : parseWholeNumber('--runs', v.runs, 1, 100_000_000),
-    seed: v.seed === undefined ? 1 : parseWholeNumber('--seed', v.seed, 0, 0xffff_ffff),
-    checkEvery:
-      v['check-every'] === undefined
-        ? 50
-        : parseWholeNumber('--check-every', v['check-every'], 0, 100_000_000),
-    space: parseSpace(v),
-  }));
+  const { runs, seed, checkEvery, space, jobs, shard } = asUsage(() => {
+    const runs = v.runs === undefined ? 1000 : parseWholeNumber('--runs', v.runs, 1, 100_000_000);
+    return {
+      runs,
+      seed: v.seed === undefined ? 1 : parseWholeNumber('--seed', v.seed, 0, 0xffff_ffff),
+      checkEvery:
+        v['check-every'] === undefined
+          ? 50
+          : parseWholeNumber('--check-every', v['check-every'], 0, 100_000_000),
+      space: parseSpace(v),
+      jobs: v.jobs === undefined ? availableParallelism() : parseWholeNumber('--jobs', v.jobs, 1, 1024),
+      shard: v.shard === undefined ? undefined : parseShard(v.shard, runs),
+    };
+  });
+  if (shard && v.failing !== undefined)
+    throw new UsageError("--failing goes with 'campaign merge', which sees every shard's failing runs");
+  if (shard && v.json === undefined) throw new UsageError('--shard needs --json FILE for its part');
   // Fail on an output path before hours of runs, not after.
   const plan = planOutputs(
     [
@@ -160,27 +236,73 @@ async function campaign(argv: string[], io: CliIo, deps: { simulate?: SimulateFn
     io,
   );
 
-  const progress = new Progress(io, runs, 'campaign');
-  const report = runCampaign({
-    space,
-    runs,
-    seed,
-    determinismEvery: checkEvery,
-    // The campaign core keeps no wall clock; the CLI measures how fast it ran.
-    clock: () => performance.now(),
-    ...(deps.simulate ? { simulate: deps.simulate } : {}),
-    onProgress: (_done, _total, failing) => progress.tick(failing ? `${failing} failing` : ''),
-  });
+  const options = { space, runs, seed, determinismEvery: checkEvery, maxFailures: 1000 };
+  const [start, end] = shard ?? [0, runs];
+  const progress = new Progress(io, end - start, 'campaign');
+  const began = performance.now();
+  let parts: CampaignPart[];
+  if (deps.simulate || jobs === 1 || end - start < 40) {
+    // In process: an injected simulator cannot cross into a worker thread.
+    parts = [
+      runCampaignSlice(
+        {
+          ...options,
+          clock: () => performance.now(),
+          ...(deps.simulate ? { simulate: deps.simulate } : {}),
+          onProgress: (_done, _total, failing) => progress.tick(failing ? `${failing} failing` : ''),
+        },
+        start,
+        end,
+      ),
+    ];
+  } else {
+    // A shard too is cut into slices for the workers, then joined into one part.
+    parts = await runOnWorkers(options, start, end, jobs, (n) => progress.advance(n));
+  }
   progress.finish();
+  const wallMs = performance.now() - began;
 
-  const command = formatCommandLine(['campaign', ...argv]);
+  if (shard) {
+    const part = { ...joinCampaignParts(parts), wallMs };
+    await plan.write('--json', `${toJson(part)}\n`);
+    if (!plan.toStdout('--json'))
+      io.stdout(
+        `ucode-staging campaign: shard ${v.shard}: runs ${start}..${end - 1} of ${runs}, ` +
+          `${part.failingCount} violated an invariant, ${(wallMs / 1000).toFixed(1)} s\n` +
+          "join the shards' parts with: ucode-staging campaign merge PART.json...\n",
+      );
+    for (const o of plan.outputs) if (o.kind !== 'stdout') io.stderr(`wrote ${printable(o.path)}\n`);
+    return part.failingCount > 0 ? 1 : 0;
+  }
+  const report = { ...mergeCampaignParts(parts), wallMs };
+  return finishReport(io, plan, report, space, formatCommandLine(['campaign', ...argv]), v.failing);
+}
+
+/** The report's text, JSON and failing-runs file: the same for a run and for merged shards. */
+async function finishReport(
+  io: CliIo,
+  plan: OutputPlan,
+  report: CampaignReport,
+  space: CampaignSpace,
+  command: string,
+  failingPath: string | undefined,
+): Promise<number> {
   const machineFiles =
-    v.failing !== undefined ? await writeFailing(plan, v.failing, report, command) : undefined;
+    failingPath !== undefined ? await writeFailing(plan, failingPath, report, command) : undefined;
   if (plan.has('--json'))
     await plan.write('--json', `${campaignJson(report, space, command, machineFiles)}\n`);
-  if (!plan.toStdout('--json')) io.stdout(formatCampaignReport(report, command, machineFiles, v.failing));
+  if (!plan.toStdout('--json')) io.stdout(formatCampaignReport(report, command, machineFiles, failingPath));
   for (const o of plan.outputs) if (o.kind !== 'stdout') io.stderr(`wrote ${printable(o.path)}\n`);
   return report.failingCount > 0 ? 1 : 0;
+}
+
+/** Slice K of N of the runs: [floor(runs*K/N), floor(runs*(K+1)/N)). */
+function parseShard(text: string, runs: number): [number, number] {
+  const m = /^(\d+)\/(\d+)$/.exec(text);
+  if (!m) throw new SimulationInputError(`--shard expects K/N like 3/64 (K from 0), got ${quoted(text)}`);
+  const n = parseWholeNumber('--shard N', m[2]!, 1, 1_000_000);
+  const k = parseWholeNumber('--shard K', m[1]!, 0, n - 1);
+  return [Math.floor((runs * k) / n), Math.floor((runs * (k + 1)) / n)];
 }
 
 function parseOptions(argv: string[]): Values {

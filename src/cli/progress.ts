@@ -17,7 +17,12 @@ export class Progress {
   ) {}
 
   tick(detail = ''): void {
-    this.done++;
+    this.advance(1, detail);
+  }
+
+  /** `steps` more done at once (progress reported in batches, e.g. by worker threads). */
+  advance(steps: number, detail = ''): void {
+    this.done += steps;
     if (!this.io.isTTY || this.total < 2) return;
     const now = Date.now();
     if (now - this.lastDraw < 50 && this.done < this.total) return;

@@ -103,17 +103,29 @@ export function exitCodeFor(result: SimulationResult): number {
   return result.outcome === 'updated' ? 0 : 1;
 }
 
-type ParsedArgs<O extends NonNullable<ParseArgsConfig['options']>> = ReturnType<
-  typeof parseArgs<{ args: string[]; options: O; allowPositionals: false; strict: true }>
+type ParsedArgs<O extends NonNullable<ParseArgsConfig['options']>, P extends boolean> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: O; allowPositionals: P; strict: true }>
 >;
 
 /** parseArgs with its errors turned into usage errors (exit 2, one line). */
 export function parseArgsOrUsage<const O extends NonNullable<ParseArgsConfig['options']>>(
   argv: string[],
   options: O,
-): ParsedArgs<O> {
+): ParsedArgs<O, false> {
+  return usageOnError(() => parseArgs({ args: argv, options, allowPositionals: false, strict: true }));
+}
+
+/** The same, for a command that also takes operands (file names). */
+export function parseArgsWithPositionals<const O extends NonNullable<ParseArgsConfig['options']>>(
+  argv: string[],
+  options: O,
+): ParsedArgs<O, true> {
+  return usageOnError(() => parseArgs({ args: argv, options, allowPositionals: true, strict: true }));
+}
+
+function usageOnError<T>(parse: () => T): T {
   try {
-    return parseArgs({ args: argv, options, allowPositionals: false, strict: true });
+    return parse();
   } catch (err) {
     throw new UsageError((err as Error).message.split('\n')[0]!.replace(/\. To specify .*$/s, ''));
   }
