@@ -12,6 +12,7 @@ const CORE_DIRS = [
   'src/output',
   'src/util',
   'src/campaign',
+  'src/probe',
 ];
 const NODE_MODULES =
   /^(node:|fs$|path$|os$|process$|child_process$|crypto$|url$|util$|worker_threads$|perf_hooks$)/;
