@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 // src/campaign runs in a browser like the simulator it drives: no Node API, no
-// process, no file system (the CLI does the files). biome.json's
-// noRestrictedImports override does not list src/campaign yet, so this test does.
+// process, no file system (the CLI does the files). Beyond what biome's
+// noRestrictedImports and test/architecture.test.ts check for every core folder,
+// the campaign also takes no package and nothing from the CLI.
 
 const DIR = 'src/campaign';
 const NODE = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);

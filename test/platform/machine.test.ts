@@ -5,7 +5,7 @@ import { Machine } from '../../src/platform/machine.js';
 import { type MachineSpecInput, parseMachineSpec } from '../../src/platform/machine-spec.js';
 import { PRESETS } from '../../src/platform/presets.js';
 import { buildTopology } from '../../src/platform/topology.js';
-import { applyCostNs, DEFAULT_COST_MODEL, msleepWakeTime } from '../../src/time/cost-model.js';
+import { applyCostNs, DEFAULT_COST_MODEL } from '../../src/time/cost-model.js';
 
 const BASE: MachineSpecInput = {
   name: 't',
@@ -172,21 +172,6 @@ describe('the microcode engine (WRMSR 0x79)', () => {
     const r = load(m, 0, img);
     expect(r.rec.outcome).toBe('updated');
     expect(r.rec.staged).toBe(false);
-  });
-});
-
-describe('msleep rounding', () => {
-  const cost = (hz: number, gen: '6.12+' | 'pre-6.12' = '6.12+') => ({
-    ...DEFAULT_COST_MODEL,
-    hz,
-    kernelGeneration: gen,
-  });
-  it('msleep(1) sleeps 1-2 jiffies on 6.12+, one more before', () => {
-    expect(msleepWakeTime(0, 1, cost(1000))).toBe(1e6);
-    expect(msleepWakeTime(1, 1, cost(1000))).toBe(2e6);
-    expect(msleepWakeTime(3_999_999, 1, cost(250))).toBe(8e6);
-    expect(msleepWakeTime(0, 1, cost(250))).toBe(4e6);
-    expect(msleepWakeTime(1, 1, cost(1000, 'pre-6.12'))).toBe(3e6);
   });
 });
 
