@@ -64,7 +64,10 @@ export function examineBlobAt(
   };
 }
 
-/** Entries of an extended table that already passed the size checks. */
+/**
+ * Entries of an extended table that passed every check, counted from the table's size: in an
+ * accepted blob the count field agrees with it, and nothing past the table is ever read.
+ */
 function readExtendedSignatures(
   file: Uint8Array,
   tableStart: number,
@@ -72,7 +75,7 @@ function readExtendedSignatures(
 ): ExtendedSignature[] {
   if (tableSize === 0) return [];
   const view = new DataView(file.buffer, file.byteOffset + tableStart, tableSize);
-  const count = view.getUint32(0, true);
+  const count = (tableSize - EXT_TABLE_HEADER_SIZE) / EXT_SIGNATURE_SIZE;
   const signatures: ExtendedSignature[] = [];
   for (let i = 0; i < count; i++) {
     const at = EXT_TABLE_HEADER_SIZE + i * EXT_SIGNATURE_SIZE;

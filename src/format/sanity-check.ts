@@ -13,6 +13,17 @@ export const EXT_TABLE_HEADER_SIZE = 20;
 /** signature, processor flags, checksum. */
 export const EXT_SIGNATURE_SIZE = 12;
 
+/** Data sizes from here up are negative in the kernel's int. */
+const INT_LIMIT = 0x8000_0000;
+
+/**
+ * Linux exttable_size(): count * 12 + 20 returned as an unsigned int, so it wraps modulo 2^32
+ * (a count of 0x40000001 gives 32, the size of a table with one entry).
+ */
+export function exttableSize(count: number): number {
+  return (Math.imul(count, EXT_SIGNATURE_SIZE) + EXT_TABLE_HEADER_SIZE) >>> 0;
+}
+
 export interface CheckFailure {
   kind: FormatErrorKind;
   headerVersion: number;
@@ -35,7 +46,10 @@ export function findSanityFailure(
 ): CheckFailure | undefined {
   const totalSize = effectiveTotalSize(header);
   const dataSize = effectiveDataSize(header);
-  if (dataSize + HEADER_SIZE > totalSize) return failure('bad-size', header);
+  // The kernel reads the data size through an int and widens it to 64 bits: from 2 GiB up it
+  // is negative, sign-extended to more than any total size. Sizes 0xffffffd0 and up would wrap
+  // `48 + data size` to 0-47 there and pass; we refuse those on purpose (docs/format.md).
+  if (dataSize >= INT_LIMIT || dataSize + HEADER_SIZE > totalSize) return failure('bad-size', header);
   if (header.loaderVersion !== 1 || header.headerVersion !== 1) return failure('bad-header-version', header);
 
   const extTableSize = totalSize - (HEADER_SIZE + dataSize);
@@ -46,16 +60,19 @@ export function findSanityFailure(
       return failure('ext-table-truncated', header);
     }
     extCount = readDword(bytes, extTableStart);
-    if (extTableSize !== extCount * EXT_SIGNATURE_SIZE + EXT_TABLE_HEADER_SIZE) {
-      return failure('ext-table-size-mismatch', header);
-    }
+    if (extTableSize !== exttableSize(extCount)) return failure('ext-table-size-mismatch', header);
     if (sumDwords(bytes, extTableStart, extTableSize) !== 0) return failure('ext-table-checksum', header);
   }
 
   if (sumDwords(bytes, start, HEADER_SIZE + dataSize) !== 0) return failure('data-checksum', header);
 
   const mainSum = header.signature + header.processorFlags + header.checksum;
+  const entriesInTable = (extTableSize - EXT_TABLE_HEADER_SIZE) / EXT_SIGNATURE_SIZE;
   for (let i = 0; i < extCount; i++) {
+    // Only a count whose size wrapped 32 bits names entries past the table, which ends with the
+    // blob. The kernel reads them from whatever memory follows its copy of the blob; we refuse
+    // as if they did not match, its likely outcome (docs/format.md).
+    if (i >= entriesInTable) return failure('ext-signature-checksum', header);
     const entry = extTableStart + EXT_TABLE_HEADER_SIZE + i * EXT_SIGNATURE_SIZE;
     const entrySum = readDword(bytes, entry) + readDword(bytes, entry + 4) + readDword(bytes, entry + 8);
     if ((mainSum - entrySum) % 2 ** 32 !== 0) return failure('ext-signature-checksum', header);

@@ -37,13 +37,19 @@ export function extTableOffset(image: Uint8Array): number | undefined {
   return effectiveTotalSize(header) > start ? start : undefined;
 }
 
-/** Sets each extended entry's checksum so its (sig + pf + cksum) equals the main header's. */
+/**
+ * Sets each extended entry's checksum so its (sig + pf + cksum) equals the main header's: the
+ * entries the count names, but never one past the table's end (a count whose size wraps 32 bits
+ * names 2^30 more).
+ */
 export function sealExtSignatures(image: Uint8Array): void {
   const table = extTableOffset(image);
   if (table === undefined) return;
   const view = dataView(image);
   const header = parseHeader(image);
-  const count = view.getUint32(table, true);
+  const tableSize = effectiveTotalSize(header) - table;
+  const fit = Math.max(0, Math.floor((tableSize - EXT_TABLE_HEADER_SIZE) / EXT_SIGNATURE_SIZE));
+  const count = Math.min(view.getUint32(table, true), fit);
   requireLength(image, table + EXT_TABLE_HEADER_SIZE + count * EXT_SIGNATURE_SIZE);
   const mainSum = header.signature + header.processorFlags + header.checksum;
   for (let i = 0; i < count; i++) {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseHeader } from '../../src/format/header.js';
 import {
   checkBlob,
   extTableOffset,
@@ -16,7 +17,19 @@ import {
   truncate,
   withHeaderField,
 } from '../../src/format/index.js';
+import { exttableSize, findSanityFailure } from '../../src/format/sanity-check.js';
 import { image, resized } from './fixtures.js';
+
+/** Sets the header checksum so the first `bytes` bytes sum to 0 (the kernel's header + data). */
+function fixMainChecksumOver(blob: Uint8Array, bytes: number): Uint8Array {
+  const copy = blob.slice();
+  const v = new DataView(copy.buffer);
+  v.setUint32(16, 0, true);
+  let sum = 0;
+  for (let at = 0; at < bytes; at += 4) sum = (sum + v.getUint32(at, true)) >>> 0;
+  v.setUint32(16, (0x1_0000_0000 - sum) >>> 0, true);
+  return copy;
+}
 
 const messages: Record<FormatErrorKind, string> = {
   'truncated-header': 'error! Truncated or inaccessible header in microcode data file',
@@ -112,6 +125,36 @@ describe('sanity check, in kernel order', () => {
     expectRejected(withHeaderField(image(), 'dataSize', 0xfffffff0), 'bad-size');
   });
 
+  it('bad-size: a data size of 2 GiB or more is negative in the kernel (int), whatever the total size', () => {
+    // Only a file over 2 GiB could carry such a blob past the walk, so the header is checked alone:
+    // plain arithmetic would find 48 + 0x80000000 == total and go on to checksum 2 GiB.
+    const header = parseHeader(image());
+    for (const dataSize of [0x8000_0000, 0xc000_0000, 0xffff_ffcf, 0xffff_ffd0, 0xffff_ffff]) {
+      const failure = findSanityFailure(new Uint8Array(64), 0, {
+        ...header,
+        dataSize,
+        totalSize: Math.min(0xffff_ffff, dataSize + 48),
+      });
+      expect(failure?.kind, dataSize.toString(16)).toBe('bad-size');
+    }
+  });
+
+  it('bad-size, on purpose: data sizes 0xffffffd0 and up, which the kernel lets through (docs/format.md)', () => {
+    // 48 + 0xfffffffc is 44 in the kernel's arithmetic, which would take offset 44 as a 20-byte
+    // extended table; the reserved dword there is its count (0), so every kernel check passes.
+    const g = new Uint8Array(64);
+    const v = new DataView(g.buffer);
+    for (const [at, value] of [
+      [0, 1],
+      [12, 0xa06d1],
+      [20, 1],
+      [28, 0xffff_fffc],
+      [32, 64],
+    ] as const)
+      v.setUint32(at, value, true);
+    expectRejected(fixMainChecksumOver(g, 44), 'bad-size');
+  });
+
   it('bad-header-version: header or loader version other than 1, printed as a signed int', () => {
     const v2 = withHeaderField(image(), 'headerVersion', 2, { fixChecksum: true });
     expectRejected(v2, 'bad-header-version', 'Error: invalid/unknown microcode update format. Header type 2');
@@ -160,6 +203,31 @@ describe('sanity check, in kernel order', () => {
     const counted = fixExtTableChecksum(setDword(base, extTable(base) + EXT_COUNT, 3));
     expectRejected(counted, 'ext-table-size-mismatch');
     expectRejected(setDword(base, extTable(base) + EXT_COUNT, 0xffffffff), 'ext-table-size-mismatch');
+  });
+
+  it('the table size is count * 12 + 20 modulo 2^32, as exttable_size() returns an unsigned int', () => {
+    expect(exttableSize(2)).toBe(44);
+    expect(exttableSize(0x4000_0002)).toBe(44);
+    expect(exttableSize(0xc000_0002)).toBe(44);
+    expect(exttableSize(0xffff_ffff)).toBe(8);
+  });
+
+  it('a count whose size wraps passes the size rule: the table and data checksums still come first', () => {
+    const base = withExt();
+    const wrapped = setDword(base, extTable(base) + EXT_COUNT, 0x4000_0002);
+    // Before this followed the kernel it was ext-table-size-mismatch in every case below.
+    expectRejected(wrapped, 'ext-table-checksum');
+    expectRejected(fixExtTableChecksum(flipDword(wrapped, 52)), 'data-checksum');
+    expectRejected(fixExtTableChecksum(flipDword(wrapped, firstEntry(base), 0x10)), 'ext-signature-checksum');
+  });
+
+  it('a wrapped count whose entries inside the table match is refused at the first entry past it', () => {
+    const base = withExt();
+    for (const count of [0x4000_0002, 0x8000_0002, 0xc000_0002]) {
+      const sealed = fixExtTableChecksum(setDword(base, extTable(base) + EXT_COUNT, count));
+      expectRejected(sealed, 'ext-signature-checksum');
+      expect(sanityCheck(sealed)?.kind).toBe('ext-signature-checksum');
+    }
   });
 
   it('ext-table-size-mismatch comes before the table checksum and the data checksum', () => {

@@ -1,14 +1,13 @@
 import {
   checkBlob,
   inspectFile,
-  kernelMessageFor,
   MicrocodeFormatError,
   sanityCheck,
   scanFile,
   selectForLateLoad,
 } from '../../src/format/index.js';
 import { simulate } from '../../src/sim/simulate.js';
-import { checksumsHold, oracleScan } from './oracle.js';
+import { checksumsHold, type OracleScan, oracleScan, oracleSelect, rejectionMessage } from './oracle.js';
 
 export interface CaseOptions {
   /** Also run the late-load selection, the inspect report and the single-blob checks. */
@@ -23,16 +22,21 @@ const describe = (err: unknown): string =>
 /**
  * Every way a user's microcode file reaches the library, on one input. Returns
  * what went wrong, or undefined. Nothing may throw; every verdict must be the
- * independent oracle's; no blob with a bad checksum may be accepted.
+ * independent oracle's (the kernel's, or the documented refusal where we refuse
+ * more); no blob with a bad checksum may be accepted. `oracle` may be passed in
+ * when the caller already has it.
  */
-export function checkFormatCase(file: Uint8Array, opts: CaseOptions = {}): string | undefined {
+export function checkFormatCase(
+  file: Uint8Array,
+  opts: CaseOptions = {},
+  oracle: OracleScan = oracleScan(file),
+): string | undefined {
   let scan: ReturnType<typeof scanFile>;
   try {
     scan = scanFile(file);
   } catch (err) {
     return `scanFile threw ${describe(err)}`;
   }
-  const oracle = oracleScan(file);
   if (scan.blobs.length !== oracle.blobs.length) {
     return `scanFile accepted ${scan.blobs.length} blobs, the oracle ${oracle.blobs.length}`;
   }
@@ -57,10 +61,9 @@ export function checkFormatCase(file: Uint8Array, opts: CaseOptions = {}): strin
     if (scan.error.kind !== oracle.error.kind || scan.error.offset !== oracle.error.offset) {
       return `scanFile says ${scan.error.kind} at ${scan.error.offset}, the oracle ${oracle.error.kind} at ${oracle.error.offset}`;
     }
-    if (
-      scan.error.kernelMessage !== kernelMessageFor(scan.error.kind, headerVersionAt(file, scan.error.offset))
-    ) {
-      return `kernel message '${scan.error.kernelMessage}' for ${scan.error.kind}`;
+    const message = rejectionMessage(file, oracle);
+    if (scan.error.kernelMessage !== message) {
+      return `kernel message '${scan.error.kernelMessage}' for ${scan.error.kind}, the oracle '${message}'`;
     }
   }
   if (opts.deep) {
@@ -71,12 +74,7 @@ export function checkFormatCase(file: Uint8Array, opts: CaseOptions = {}): strin
   return undefined;
 }
 
-function headerVersionAt(file: Uint8Array, offset: number): number {
-  if (file.length - offset < 4) return 0;
-  return new DataView(file.buffer, file.byteOffset + offset, 4).getUint32(0, true);
-}
-
-function checkDeep(file: Uint8Array, oracle: ReturnType<typeof oracleScan>): string | undefined {
+function checkDeep(file: Uint8Array, oracle: OracleScan): string | undefined {
   const first = oracle.blobs[0];
   const cpu = {
     signature: first?.signature ?? 0xa06d1,
@@ -84,19 +82,25 @@ function checkDeep(file: Uint8Array, oracle: ReturnType<typeof oracleScan>): str
     platformFlags: (first ? first.processorFlags & -first.processorFlags : 0) >>> 0 || 1,
     revision: first ? (first.revision - 1) >>> 0 : 0,
   };
-  try {
-    const sel = selectForLateLoad(file, cpu);
-    if ((sel.outcome === 'error') !== (oracle.error !== undefined)) {
-      return `selectForLateLoad outcome ${sel.outcome}, the oracle ${oracle.error?.kind ?? 'accepts the file'}`;
+  const rejection = rejectionMessage(file, oracle);
+  for (const forceMinrev of [false, true]) {
+    try {
+      const sel = selectForLateLoad(file, cpu, { forceMinrev });
+      const want = oracleSelect(oracle, cpu, forceMinrev, rejection);
+      if (sel.outcome !== want.outcome || sel.blob?.offset !== want.offset) {
+        return `selectForLateLoad (forceMinrev ${forceMinrev}) chose ${sel.outcome} at ${sel.blob?.offset}, the oracle ${want.outcome} at ${want.offset}`;
+      }
+      if (JSON.stringify(sel.messages) !== JSON.stringify(want.messages)) {
+        return `selectForLateLoad (forceMinrev ${forceMinrev}) logged ${JSON.stringify(sel.messages)}, the oracle ${JSON.stringify(want.messages)}`;
+      }
+      if (sel.blob) {
+        const o = oracle.blobs.find((b) => b.offset === sel.blob!.offset)!;
+        if (!checksumsHold(file, o.offset, o.totalSize, o.dataSize))
+          return 'selectForLateLoad chose a blob with a bad checksum';
+      }
+    } catch (err) {
+      return `selectForLateLoad threw ${describe(err)}`;
     }
-    if (sel.blob) {
-      const o = oracle.blobs.find((b) => b.offset === sel.blob!.offset);
-      if (!o) return `selectForLateLoad chose a blob at ${sel.blob.offset} that the oracle does not accept`;
-      if (!checksumsHold(file, o.offset, o.totalSize, o.dataSize))
-        return 'selectForLateLoad chose a blob with a bad checksum';
-    }
-  } catch (err) {
-    return `selectForLateLoad threw ${describe(err)}`;
   }
   try {
     inspectFile('fuzz', file, null);
@@ -124,7 +128,7 @@ function checkDeep(file: Uint8Array, oracle: ReturnType<typeof oracleScan>): str
 }
 
 /** A late load with the bytes as the CPU's firmware file: a bad file must never reach the CPUs. */
-function checkSimulate(file: Uint8Array, oracle: ReturnType<typeof oracleScan>): string | undefined {
+function checkSimulate(file: Uint8Array, oracle: OracleScan): string | undefined {
   const first = oracle.blobs[0];
   const signature =
     first?.signature ??

@@ -4,8 +4,8 @@ import { buildMicrocode, concatBlobs } from '../../src/format/index.js';
 import { Rng } from '../../src/platform/rng.js';
 import { reseal } from './oracle.js';
 
-/** Cases for the whole fuzz run (split across the fuzz tests); 1,000,000 for the full run. */
-export const FUZZ_CASES = Number(process.env.FUZZ_CASES ?? 20_000);
+/** Cases for the whole fuzz run (split across the fuzz tests): 200,000 in CI, 1,000,000 for `npm run fuzz`. */
+export const FUZZ_CASES = Number(process.env.FUZZ_CASES ?? 200_000);
 export const FUZZ_SEED = Number(process.env.FUZZ_SEED ?? 20_251_111);
 
 export interface CorpusFile {
@@ -95,6 +95,21 @@ export function boundaries(file: Uint8Array): number[] {
   return [...out];
 }
 
+/** Blobs (walked like the kernel, whatever their checksums) that have an extended table of 20 bytes or more. */
+function extTables(file: Uint8Array): { blob: number; table: number }[] {
+  const out: { blob: number; table: number }[] = [];
+  let off = 0;
+  for (let guard = 0; off + 48 <= file.length && guard < 64; guard++) {
+    const dataField = u32(file, off + 28);
+    const data = dataField || 2000;
+    const total = dataField ? u32(file, off + 32) : 2048;
+    if (total < 48 || off + total > file.length) break;
+    if (total >= 48 + data + 20) out.push({ blob: off, table: off + 48 + data });
+    off += total;
+  }
+  return out;
+}
+
 /** Values that sit on the edges of the size arithmetic. */
 function interesting(rng: Rng, file: Uint8Array, at: number): number {
   const remaining = file.length - Math.min(at, file.length);
@@ -126,10 +141,19 @@ function interesting(rng: Rng, file: Uint8Array, at: number): number {
     dataField + 48,
     dataField + 68,
     dataField + 80,
-    // count * 12 + 20 wraps 32 bits for these counts
+    // count * 12 + 20 wraps 32 bits for these counts; the value there plus
+    // k * 2^30 keeps the wrapped table size (the kernel then walks past the table)
     0x1555_5556,
     0x4000_0000,
     0x4000_0001,
+    0x8000_0002,
+    0xc000_0001,
+    u32(file, at) + 0x4000_0000,
+    u32(file, at) + 0xc000_0000,
+    // data sizes the kernel's int makes negative: 48 + size wraps to 0..47 from 0xffffffd0
+    0xffff_ffd0,
+    0xffff_ffec,
+    0xffff_fff0,
     rng.nextU32(),
   ];
   return rng.pick(choices) >>> 0;
@@ -148,7 +172,7 @@ export function mutate(base: Uint8Array, rng: Rng, donor?: Uint8Array): Uint8Arr
   for (let k = 0; k < n; k++) {
     const bounds = boundaries(file);
     const view = () => new DataView(file.buffer, file.byteOffset, file.byteLength);
-    switch (rng.int(0, 9)) {
+    switch (rng.int(0, 10)) {
       case 0: {
         // Bit flip, mostly near a boundary (headers, tables).
         if (file.length === 0) break;
@@ -210,6 +234,16 @@ export function mutate(base: Uint8Array, rng: Rng, donor?: Uint8Array): Uint8Arr
         const from = rng.int(0, file.length - 1);
         const len = Math.min(file.length - from, rng.int(1, 64));
         for (let i = 0; i < len; i++) file[from + i] = rng.int(0, 255);
+        break;
+      }
+      case 10: {
+        // An extended count moved by k * 2^30: the table size the kernel computes (32 bits)
+        // stays right, so with the checksums sealed its walk runs past the table.
+        const tables = extTables(file);
+        if (tables.length === 0) break;
+        const { blob, table } = rng.pick(tables);
+        view().setUint32(table, (u32(file, table) + rng.int(1, 3) * 0x4000_0000) >>> 0, true);
+        if (rng.chance(0.8)) reseal(file, blob);
         break;
       }
       default: {
