@@ -112,8 +112,8 @@ export function* mmiotraceChunks(
       case 'MAP': {
         const pkg = packageOfMailbox.get(e.pa);
         if (pkg !== undefined) block.push(`MARK ${lastTs} ioremap staging mailbox of package ${pkg}\n`);
-        const virt = ioremapVirt(e.mapId, e.pa).toString(16);
-        block.push(`MAP ${lastTs} ${e.mapId} ${hexPa(e.pa)} 0x${virt} ${hex(e.value)} 0x0 0\n`);
+        const virt = hex(ioremapVirt(e.mapId, e.pa));
+        block.push(`MAP ${lastTs} ${e.mapId} ${hexPa(e.pa)} ${virt} ${hex(e.value)} 0x0 0\n`);
         break;
       }
       case 'UNMAP':
