@@ -39,107 +39,17 @@ import {
   toJson,
 } from '../index.js';
 import { runOnWorkers } from './campaign-pool.js';
+import { CAMPAIGN, CAMPAIGN_MERGE } from './commands.js';
 import { type CliIo, type Command, printable, UsageError } from './io.js';
 import { type OutputPlan, planOutputs } from './output-plan.js';
 import { Progress } from './progress.js';
 import { readInputText } from './read-input.js';
 import { asUsage } from './sim-options.js';
-import { parseArgsOrUsage, parseArgsWithPositionals } from './simulate.js';
-
-const HELP = `usage: ucode-staging campaign [--runs N] [--seed S] [space options] [output options]
-
-Run N seeded simulations over a space of machines, mailbox profiles, faults,
-policies and HZ, and check invariants on every run: every run ends; a completed
-staging left a byte-identical copy; every core ends at the new or the old
-revision, and a mix is reported; a staging failure's errno and log line match
-the fault; the policy was obeyed; the host never misuses the mailbox; the same
-seed gives the same result. Prints a table by fault kind and policy. Any failing
-run can be replayed exactly with 'ucode-staging simulate' (see --failing).
-
-run:
-      --runs N              number of runs (default 1000)
-      --jobs N              worker threads (default: the number of CPUs); any N gives the same report
-      --shard K/N           run only slice K of N (K from 0), e.g. --shard $JOB_COMPLETION_INDEX/64,
-                            and write its part with --json; 'campaign merge' joins the parts
-      --seed S              campaign seed, 0..4294967295 (default 1); run i has its own seed from S and i
-      --check-every N       run every N-th run twice and compare the results (default 50; 0: never)
-space (lists are comma-separated; each run draws one value of each):
-      --machines LIST       presets (${presetNames().join(', ')}) and/or 'random' (default random)
-      --max-packages N      random machines: 1..N packages (default 2)
-      --max-cores N         random machines: 1..N cores per package (default 8)
-      --threads LIST        random machines: threads per core, from 1,2,4 (default 1,2)
-      --faults LIST|all|none  mailbox faults, from:
-${wrap(ALL_FAULT_CHOICES.filter((f) => f !== 'none').join(', '), 28, 104)}
-                            'none' in a list means runs without a fault; 'all' is every kind and none (default)
-      --placements LIST     where a device fault fires: at (a transaction index), probability (default both)
-      --probabilities LIST  per-transaction fault probabilities (default 0.02,0.1,0.5)
-      --profiles LIST       mailbox profiles: ideal, slow, limited-cache (random parameters), or exact
-                            specs as for simulate --profile separated by ';' (default ideal,slow,limited-cache)
-      --policies LIST       auto, off, require (default all three)
-      --budgets LIST        re-send budget: 2x, per-chunk (default 2x, the kernel's)
-      --dedupes LIST        package dedupe: previous-package, distinct (default previous-package)
-      --polls LIST          STATUS poll: msleep, fine (default msleep)
-      --kernels LIST        msleep rounding: 6.12+, pre-6.12 (default 6.12+)
-      --hz LIST             100, 250, 300, 1000 (default 250,1000)
-      --image-size MIN[-MAX]  synthetic image size range, e.g. 8K-64K (the default)
-      --cpu-fault-rate R    share of runs with one CPU fault (default 0.1)
-      --offline-rate R      share of runs with one CPU offline (default 0.05)
-      --slow-apply-rate R   share of runs whose unstaged WRMSR 0x79 takes 1.2 s (default 0.02)
-output:
-      --failing FILE        the failing runs: seed, violations and the exact 'ucode-staging simulate'
-                            command that replays each (machine files are written beside FILE)
-      --json FILE           the whole report as JSON (schema ucode-staging/campaign@1; '-' for stdout)
-  -h, --help
-
-exit status: 0 no invariant violated, 1 an invariant was violated, 2 bad usage.
-`;
-
-/** `text` wrapped at `width` columns, every line indented by `indent` spaces. */
-function wrap(text: string, indent: number, width: number): string {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(' ')) {
-    if (line && indent + line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = word;
-    } else line = line ? `${line} ${word}` : word;
-  }
-  if (line) lines.push(line);
-  return lines.map((l) => `${' '.repeat(indent)}${l}`).join('\n');
-}
-
-const OPTIONS = {
-  runs: { type: 'string' },
-  seed: { type: 'string' },
-  'check-every': { type: 'string' },
-  machines: { type: 'string' },
-  'max-packages': { type: 'string' },
-  'max-cores': { type: 'string' },
-  threads: { type: 'string' },
-  faults: { type: 'string' },
-  placements: { type: 'string' },
-  probabilities: { type: 'string' },
-  profiles: { type: 'string' },
-  policies: { type: 'string' },
-  budgets: { type: 'string' },
-  dedupes: { type: 'string' },
-  polls: { type: 'string' },
-  kernels: { type: 'string' },
-  hz: { type: 'string' },
-  'image-size': { type: 'string' },
-  'cpu-fault-rate': { type: 'string' },
-  'offline-rate': { type: 'string' },
-  'slow-apply-rate': { type: 'string' },
-  jobs: { type: 'string' },
-  shard: { type: 'string' },
-  failing: { type: 'string' },
-  json: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+import { helpText, parseCommand } from './spec.js';
 
 type Values = {
-  [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string;
-};
+  [name: string]: string | undefined;
+} & { help?: boolean };
 
 /** The command, with the simulator injectable (tests break it on purpose to see exit 1). */
 export function makeCampaignCommand(deps: { simulate?: SimulateFn } = {}): Command {
@@ -148,24 +58,15 @@ export function makeCampaignCommand(deps: { simulate?: SimulateFn } = {}): Comma
 
 export const campaignCommand: Command = makeCampaignCommand();
 
-const MERGE_HELP = `usage: ucode-staging campaign merge PART.json... [--json FILE] [--failing FILE]
-
-Join the parts that 'campaign --shard K/N --json PART.json' wrote into the report of
-the whole campaign: the same table, tally, failing runs and JSON as one unsharded run
-(only the wall time differs). The parts must cover every run exactly once.
-`;
-
 /** A shard's part file may be large (a histogram per row, up to 1000 failing runs). */
 const PART_FILE_MAX_BYTES = 256 << 20;
 
 async function merge(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgsWithPositionals(argv, {
-    json: { type: 'string' },
-    failing: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  });
+  const parsed = parseCommand(CAMPAIGN_MERGE, argv);
+  const values = parsed.values as { json?: string; failing?: string; help?: boolean };
+  const positionals = parsed.positionals;
   if (values.help) {
-    io.stdout(MERGE_HELP);
+    io.stdout(helpText(CAMPAIGN_MERGE));
     return 0;
   }
   if (positionals.length === 0) throw new UsageError('campaign merge needs the part files (PART.json...)');
@@ -206,7 +107,7 @@ async function campaign(argv: string[], io: CliIo, deps: { simulate?: SimulateFn
   if (argv[0] === 'merge') return merge(argv.slice(1), io);
   const v = parseOptions(argv);
   if (v.help) {
-    io.stdout(HELP);
+    io.stdout(helpText(CAMPAIGN));
     return 0;
   }
   const { runs, seed, checkEvery, space, jobs, shard } = asUsage(() => {
@@ -306,7 +207,7 @@ function parseShard(text: string, runs: number): [number, number] {
 }
 
 function parseOptions(argv: string[]): Values {
-  return parseArgsOrUsage(argv, OPTIONS).values as Values;
+  return parseCommand(CAMPAIGN, argv).values as Values;
 }
 
 // ---- the space from the options ----

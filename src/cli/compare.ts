@@ -16,55 +16,26 @@ import {
   type SweepAxis,
   type SweepKey,
 } from '../index.js';
+import { COMPARE } from './commands.js';
 import { type Command, printable, UsageError } from './io.js';
 import { planOutputs } from './output-plan.js';
 import { Progress } from './progress.js';
-import {
-  asUsage,
-  loadMachine,
-  resolveSimOptions,
-  SIM_OPTIONS,
-  SIM_OPTIONS_HELP,
-  type SimValues,
-} from './sim-options.js';
-import { parseArgsOrUsage } from './simulate.js';
-
-const HELP = `usage: ucode-staging compare [options] [--sweep KEY=V1,V2,...]...
-
-Run the same machine and image with staging off and on and compare the stop
-window (first CPU stopped to last released), the staging time and the whole
-reload. With --sweep, do that for every combination of the values given.
-
-sweep keys:
-  image-size   synthetic image sizes, e.g. 256K,1M,1.6M,4M
-  machine      presets or machine files
-  hz           ${HZ_VALUES.join(', ')}
-  kernel       ${KERNEL_GENERATIONS.join(', ')}
-  profile      device profiles as for --profile (separated by ';')
-  poll         ${POLLS.join(', ')}
-
-${SIM_OPTIONS_HELP}
-output:
-      --json FILE      the table as JSON (schema ucode-staging/compare@1; '-' for stdout)
-      --report FILE    HTML report with both timelines and side-by-side charts
-  -h, --help
-`;
+import { asUsage, loadMachine, resolveSimOptions, type SimValues } from './sim-options.js';
+import { helpText, parseCommand } from './spec.js';
 
 export const compareCommand: Command = async (argv, io) => {
-  const { values } = parseArgsOrUsage(argv, {
-    ...SIM_OPTIONS,
-    sweep: { type: 'string', multiple: true },
-    json: { type: 'string' },
-    report: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  });
+  const values = parseCommand(COMPARE, argv).values as SimValues & {
+    sweep?: string[];
+    json?: string;
+    report?: string;
+  };
   if (values.help) {
-    io.stdout(HELP);
+    io.stdout(helpText(COMPARE));
     return 0;
   }
   const sweep = await Promise.all((values.sweep ?? []).map(parseSweep));
   const machines = sweep.flatMap((a) => (a.key === 'machine' ? [...a.values] : []));
-  const resolved = await resolveSimOptions(values as SimValues, io.env, machines);
+  const resolved = await resolveSimOptions(values, io.env, machines);
   const plan = planOutputs(
     [
       { flag: '--json', path: values.json },

@@ -1,6 +1,5 @@
 import { type Dir, opendirSync, type Stats, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   type InspectFile,
   type InspectMatch,
@@ -8,8 +7,10 @@ import {
   inspectReport,
   renderInspectTable,
 } from '../index.js';
+import { INSPECT } from './commands.js';
 import { type CliIo, type Command, describeErrno, printable, UsageError } from './io.js';
 import { describeFileType, formatSize, MICROCODE_FILE_MAX_BYTES, readInputFile } from './read-input.js';
+import { helpText, parseCommand } from './spec.js';
 
 /** At most this many files in all (a real firmware folder holds a few hundred). */
 export const INSPECT_MAX_FILES = 10_000;
@@ -17,25 +18,6 @@ export const INSPECT_MAX_FILES = 10_000;
 export const INSPECT_MAX_FOLDER_ENTRIES = 100_000;
 /** At most this many bytes read in all (each file at most MICROCODE_FILE_MAX_BYTES). */
 export const INSPECT_MAX_TOTAL_BYTES = 1 << 30;
-
-const HELP = `usage: ucode-staging inspect <file|dir>... [--json] [--match SIG[,PF]]
-
-List every microcode blob in the given files (a folder means every regular file in it, by
-name) and check each one exactly as the Linux loader does before a late load.
-
-options:
-  --json            machine-readable output (schema ucode-staging/inspect@1, see docs/format.md)
-  --match SIG[,PF]  only blobs a CPU would accept: SIG is CPUID(1).EAX in hex (0xa06d1 or
-                    a06d1); PF is the platform id 0-7 (MSR 0x17 bits 52:50, the CPU's flag is
-                    1 << PF). Without PF any platform mask matches.
-  -h, --help        this text
-
-limits: each file is read up to 64 MiB, at most 10000 files and 1 GiB in all; a FIFO, device or
-socket in a folder is skipped with a note on stderr, and refused when named on the command line.
-
-exit status: 0 all blobs valid, 1 a file would be rejected by the kernel, 2 usage error or an
-input that cannot be read.
-`;
 
 interface InspectArgs {
   help: boolean;
@@ -55,36 +37,13 @@ function parseMatch(text: string): InspectMatch {
 }
 
 function parseInspectArgs(argv: string[]): InspectArgs {
-  let parsed: ReturnType<typeof parseOptions>;
-  try {
-    parsed = parseOptions(argv);
-  } catch (err) {
-    // parseArgs explains itself in a paragraph; the first sentence is the useful line.
-    const message = err instanceof Error ? err.message.split('. ')[0] : String(err);
-    throw new UsageError(message);
-  }
-  const { values, positionals } = parsed;
-  const help = values.help === true;
-  if (!help && positionals.length === 0) throw new UsageError('missing <file|dir> (see --help)');
+  const { values, positionals } = parseCommand(INSPECT, argv);
   return {
-    help,
+    help: values.help === true,
     json: values.json === true,
-    match: values.match === undefined ? null : parseMatch(values.match),
+    match: typeof values.match === 'string' ? parseMatch(values.match) : null,
     paths: positionals,
   };
-}
-
-function parseOptions(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      json: { type: 'boolean' },
-      match: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
 }
 
 /**
@@ -179,7 +138,7 @@ function displayNames(paths: string[]): string[] {
 export const inspectCommand: Command = async (argv: string[], io: CliIo): Promise<number> => {
   const args = parseInspectArgs(argv);
   if (args.help) {
-    io.stdout(HELP);
+    io.stdout(helpText(INSPECT));
     return 0;
   }
   const paths = collectFiles(args.paths, io.stderr);

@@ -10,35 +10,10 @@ import {
   SimulationInputError,
 } from '../index.js';
 import { writeFileAtomic } from './atomic-write.js';
+import { PROBE } from './commands.js';
 import { type Command, UsageError } from './io.js';
 import { checkRoot, FsHostReader, saveHostFiles } from './probe-host-reader.js';
-import { parseArgsOrUsage } from './simulate.js';
-
-const HELP = `usage: ucode-staging probe [options]
-
-What a late load (echo 1 > /sys/devices/system/cpu/microcode/reload) would do on
-this host, before anyone runs it: the host, the update the kernel would pick, the
-verdict in the kernel's terms, staging, and the model's prediction of how long the
-CPUs would stand still. Read-only: no MSR is written, no load is triggered.
-
-It reads /proc/cpuinfo, /proc/cmdline, the kernel release and config, the CPU
-folders under /sys/devices/system/cpu, /dev/cpu/N/msr when readable (root and
-\`modprobe msr\`; otherwise staging is reported unknown) and the firmware file.
-
-options:
-      --root DIR            read every host path under DIR (a tree saved with --save)
-      --firmware DIR        the intel-ucode folder to use (default: where the kernel looks)
-      --save DIR            copy exactly the files read into DIR (empty or new), for a bug
-                            report or a replay with --root
-      --json                print the report as JSON (schema ucode-staging/probe@1)
-      --machine-out FILE    write the derived machine file (loadable by simulate -m FILE)
-      --cost KEY=VALUE      override a cost-model parameter of the prediction, repeatable
-      --hz ${HZ_VALUES.join('|')}     the kernel tick rate, when the kernel config cannot be read
-  -h, --help
-
-exit status: 0 a late load would update this host safely, 1 it would not (any other
-verdict), 2 the probe could not run (bad usage, unreadable root).
-`;
+import { helpText, parseCommand } from './spec.js';
 
 function costOf(values: {
   cost?: string[] | undefined;
@@ -61,18 +36,18 @@ function nonEmpty(flag: string, value: string | undefined): string | undefined {
 }
 
 export const probeCommand: Command = async (argv, io) => {
-  const { values } = parseArgsOrUsage(argv, {
-    root: { type: 'string' },
-    firmware: { type: 'string' },
-    save: { type: 'string' },
-    json: { type: 'boolean' },
-    'machine-out': { type: 'string' },
-    cost: { type: 'string', multiple: true },
-    hz: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  });
+  const values = parseCommand(PROBE, argv).values as {
+    root?: string;
+    firmware?: string;
+    save?: string;
+    json?: boolean;
+    'machine-out'?: string;
+    cost?: string[];
+    hz?: string;
+    help?: boolean;
+  };
   if (values.help) {
-    io.stdout(HELP);
+    io.stdout(helpText(PROBE));
     return 0;
   }
   const root = nonEmpty('--root', values.root) ?? '/';

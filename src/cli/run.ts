@@ -1,50 +1,110 @@
+import { readFileSync } from 'node:fs';
 import { type CliIo, type Command, describeErrno, EXIT, isErrnoError, printable, UsageError } from './io.js';
 import { clearProgress } from './progress.js';
+import { didYouMean, hanging, helpText } from './spec.js';
 
 // Loaded lazily so `inspect` does not pay for the simulator's modules and vice versa.
-const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
-  simulate: {
-    summary: 'run one late load with staging on an emulated machine (the main job)',
-    load: async () => (await import('./simulate.js')).simulateCommand,
-  },
-  compare: {
-    summary: 'the same load with staging off and on, optionally swept over sizes, HZ, machines',
-    load: async () => (await import('./compare.js')).compareCommand,
-  },
-  campaign: {
-    summary: 'many seeded runs over a space of machines, faults and policies, with invariant checks',
-    load: async () => (await import('./campaign.js')).campaignCommand,
-  },
-  inspect: {
-    summary: 'list and check Intel microcode files (like iucode_tool -l)',
-    load: async () => (await import('./inspect.js')).inspectCommand,
-  },
-  probe: {
-    summary: 'what a late load would do on this host (read-only): verdict, staging, predicted stop',
-    load: async () => (await import('./probe.js')).probeCommand,
-  },
+const commands: Record<string, () => Promise<Command>> = {
+  simulate: async () => (await import('./simulate.js')).simulateCommand,
+  compare: async () => (await import('./compare.js')).compareCommand,
+  campaign: async () => (await import('./campaign.js')).campaignCommand,
+  inspect: async () => (await import('./inspect.js')).inspectCommand,
+  probe: async () => (await import('./probe.js')).probeCommand,
 };
 
-export function usage(): string {
+/** The version in package.json (one level above dist/). */
+export function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version?: unknown;
+    };
+    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+export async function usage(): Promise<string> {
+  const { COMMANDS } = await import('./commands.js');
   const lines = ['usage: ucode-staging <command> [options]', '', 'commands:'];
-  for (const [name, c] of Object.entries(commands)) lines.push(`  ${name.padEnd(10)} ${c.summary}`);
-  lines.push('', "Run 'ucode-staging <command> --help' for a command's options.");
+  for (const c of COMMANDS) {
+    if (!c.name.includes(' ')) lines.push(...hanging(`  ${c.name}`, c.summary, 14, 80));
+  }
+  lines.push(
+    ...hanging('  help', "a command's options: ucode-staging help <command> (or <command> --help)", 14, 80),
+    ...hanging('  completion', 'bash or zsh completion: source <(ucode-staging completion bash)', 14, 80),
+    '',
+    '  --version   print the version',
+  );
   return `${lines.join('\n')}\n`;
+}
+
+/** `help`, `help simulate`, `help campaign merge`, `help --man`. */
+async function help(args: string[], io: CliIo): Promise<number> {
+  const { COMMANDS } = await import('./commands.js');
+  if (args.length === 0) {
+    io.stdout(await usage());
+    return EXIT.ok;
+  }
+  if (args[0] === '--man') {
+    const { manPage } = await import('./man.js');
+    io.stdout(manPage(COMMANDS, version(), MAN_DATE));
+    return EXIT.ok;
+  }
+  const name = args.join(' ');
+  const spec = COMMANDS.find((c) => c.name === name);
+  if (!spec)
+    throw new UsageError(
+      unknownCommand(
+        name,
+        COMMANDS.map((c) => c.name),
+      ),
+    );
+  io.stdout(helpText(spec));
+  return EXIT.ok;
+}
+
+/** The man page's date: the release it documents, not the day it was built (reproducible builds). */
+const MAN_DATE = '2026-11-30';
+
+async function completion(args: string[], io: CliIo): Promise<number> {
+  const { COMMANDS } = await import('./commands.js');
+  const { bashCompletion, zshCompletion } = await import('./completion.js');
+  const shell = args[0];
+  if (shell === 'bash') io.stdout(bashCompletion(COMMANDS));
+  else if (shell === 'zsh') io.stdout(zshCompletion(COMMANDS));
+  else
+    throw new UsageError(
+      `completion expects bash or zsh, got ${shell === undefined ? 'nothing' : `'${printable(shell)}'`}`,
+    );
+  return EXIT.ok;
+}
+
+function unknownCommand(name: string, known: readonly string[]): string {
+  const guess = didYouMean(name, known);
+  return `unknown command '${printable(name)}'${guess ? ` (did you mean '${guess}'?)` : ''}`;
 }
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    io.stdout(usage());
+  if (name === undefined || name === '--help' || name === '-h') {
+    io.stdout(await usage());
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
-  const entry = Object.hasOwn(commands, name) ? commands[name] : undefined;
-  if (!entry) {
-    io.stderr(`ucode-staging: unknown command '${printable(name)}'\n${usage()}`);
-    return EXIT.usage;
+  if (name === '--version' || name === '-V' || name === 'version') {
+    io.stdout(`ucode-staging ${version()}\n`);
+    return EXIT.ok;
   }
   try {
-    const command = await entry.load();
+    if (name === 'help') return await help(rest, io);
+    if (name === 'completion') return await completion(rest, io);
+    const load = Object.hasOwn(commands, name) ? commands[name] : undefined;
+    if (!load) {
+      io.stderr(`ucode-staging: ${unknownCommand(name, [...Object.keys(commands), 'help', 'completion'])}\n`);
+      io.stderr("Run 'ucode-staging --help' for the commands.\n");
+      return EXIT.usage;
+    }
+    const command = await load();
     return await command(rest, io);
   } catch (err) {
     clearProgress();

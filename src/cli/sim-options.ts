@@ -8,11 +8,8 @@ import {
   type MachineInput,
   MemoryFirmware,
   machineSpecInput,
-  optionsHelp,
-  parseArgsTable,
   presetNames,
   quoted,
-  RUN_OPTIONS,
   type RunArgValues,
   resolveMachine,
   type SimulateOptions,
@@ -24,13 +21,6 @@ import { UsageError } from './io.js';
 import { readMachineFile, readMicrocodeFile } from './read-input.js';
 
 export const DEFAULT_FIRMWARE_DIR = '/lib/firmware/intel-ucode';
-
-/** parseArgs option table shared by simulate and compare: the library's run grammar. */
-export const SIM_OPTIONS = parseArgsTable(RUN_OPTIONS);
-
-export const SIM_OPTIONS_HELP = `${optionsHelp(RUN_OPTIONS)}
-presets: ${presetNames().join(', ')}
-firmware: default ${DEFAULT_FIRMWARE_DIR} when it holds the CPU's FF-MM-SS file, else synthetic`;
 
 export type SimValues = RunArgValues;
 

@@ -1,4 +1,3 @@
-import { type ParseArgsConfig, parseArgs } from 'node:util';
 import {
   chromeTraceJson,
   formatSummary,
@@ -8,46 +7,26 @@ import {
   type SimulationResult,
   simulate,
 } from '../index.js';
-import { type CliIo, type Command, printable, UsageError } from './io.js';
+import { SIMULATE } from './commands.js';
+import { type CliIo, type Command, printable } from './io.js';
 import { type OutputPlan, planOutputs } from './output-plan.js';
 import { Progress } from './progress.js';
-import { asUsage, resolveSimOptions, SIM_OPTIONS, SIM_OPTIONS_HELP, type SimValues } from './sim-options.js';
-
-const HELP = `usage: ucode-staging simulate [options]
-
-Run one late load (echo 1 > /sys/devices/system/cpu/microcode/reload) on an
-emulated machine and print the kernel log and a summary. With no options: the
-2-socket Granite Rapids-class preset and its firmware from
-/lib/firmware/intel-ucode, or a synthetic 1.6 MB image when that is absent.
-
-${SIM_OPTIONS_HELP}
-output:
-      --json FILE           the whole result as JSON (schema ucode-staging/result@1; '-' for stdout)
-      --trace FILE          Chrome trace events (open in https://ui.perfetto.dev)
-      --mmiotrace FILE      the mailbox traffic in Linux mmiotrace format
-      --report FILE         a self-contained HTML report with a timeline
-  -q, --quiet               print only the summary (no kernel log)
-  -h, --help
-
-exit status: 0 the load completed as the policy expects, 1 it failed, aborted,
-hung or panicked, 2 bad usage or input.
-`;
+import { asUsage, resolveSimOptions, type SimValues } from './sim-options.js';
+import { helpText, parseCommand } from './spec.js';
 
 export const simulateCommand: Command = async (argv, io) => {
-  const { values } = parseArgsOrUsage(argv, {
-    ...SIM_OPTIONS,
-    json: { type: 'string' },
-    trace: { type: 'string' },
-    mmiotrace: { type: 'string' },
-    report: { type: 'string' },
-    quiet: { type: 'boolean', short: 'q' },
-    help: { type: 'boolean', short: 'h' },
-  });
+  const values = parseCommand(SIMULATE, argv).values as SimValues & {
+    json?: string;
+    trace?: string;
+    mmiotrace?: string;
+    report?: string;
+    quiet?: boolean;
+  };
   if (values.help) {
-    io.stdout(HELP);
+    io.stdout(helpText(SIMULATE));
     return 0;
   }
-  const { options, imageNote, inputs } = await resolveSimOptions(values as SimValues, io.env);
+  const { options, imageNote, inputs } = await resolveSimOptions(values, io.env);
   // Every output checked before the run: a long run never ends in exit 2 on a bad path.
   const plan = planOutputs(
     [
@@ -101,32 +80,4 @@ async function writeOutputs(io: CliIo, result: SimulationResult, plan: OutputPla
 
 export function exitCodeFor(result: SimulationResult): number {
   return result.outcome === 'updated' ? 0 : 1;
-}
-
-type ParsedArgs<O extends NonNullable<ParseArgsConfig['options']>, P extends boolean> = ReturnType<
-  typeof parseArgs<{ args: string[]; options: O; allowPositionals: P; strict: true }>
->;
-
-/** parseArgs with its errors turned into usage errors (exit 2, one line). */
-export function parseArgsOrUsage<const O extends NonNullable<ParseArgsConfig['options']>>(
-  argv: string[],
-  options: O,
-): ParsedArgs<O, false> {
-  return usageOnError(() => parseArgs({ args: argv, options, allowPositionals: false, strict: true }));
-}
-
-/** The same, for a command that also takes operands (file names). */
-export function parseArgsWithPositionals<const O extends NonNullable<ParseArgsConfig['options']>>(
-  argv: string[],
-  options: O,
-): ParsedArgs<O, true> {
-  return usageOnError(() => parseArgs({ args: argv, options, allowPositionals: true, strict: true }));
-}
-
-function usageOnError<T>(parse: () => T): T {
-  try {
-    return parse();
-  } catch (err) {
-    throw new UsageError((err as Error).message.split('\n')[0]!.replace(/\. To specify .*$/s, ''));
-  }
 }

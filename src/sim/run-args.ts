@@ -247,9 +247,7 @@ function numericCostKey(key: string): boolean {
 
 // ---- the whole run description as command-line flags ----
 
-export type OptionGroup = 'machine' | 'image' | 'kernel and policy';
-
-/** One flag of the run grammar: everything parseArgs and the help text need. */
+/** One flag of a command line: everything a parser, --help, a man page and a completion need. */
 export interface RunOption {
   name: string;
   short?: string;
@@ -257,11 +255,18 @@ export interface RunOption {
   multiple?: boolean;
   /** The value's shape in help, e.g. `NAME|FILE`. */
   arg?: string;
-  group: OptionGroup;
+  /** Heading the option is listed under. */
+  group: string;
   help: string;
+  /** Shown as "(default ...)" after the help. */
+  default?: string;
+  /** Values a shell may complete. */
+  choices?: readonly string[];
+  /** The value is a path (a shell completes a file name). */
+  path?: boolean;
 }
 
-const choices = (xs: readonly (string | number)[]): string => xs.join('|');
+const asText = (xs: readonly (string | number)[]): string[] => xs.map(String);
 
 /** The flags simulate, compare (and the campaign's replay commands) share. */
 export const RUN_OPTIONS: readonly RunOption[] = [
@@ -271,22 +276,18 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     type: 'string',
     arg: 'NAME|FILE',
     group: 'machine',
-    help: 'a preset (see below) or a JSON/YAML machine file; a file may say "extends": "<preset>" and override fields',
+    help: 'a preset or a JSON/YAML machine file (read up to 1 MiB); a file may say "extends": "<preset>" and override fields',
+    default: 'gnr-2s',
+    path: true,
   },
-  {
-    name: 'offline',
-    type: 'string',
-    arg: 'LIST',
-    group: 'machine',
-    help: 'CPUs to take offline, e.g. 3,5-7',
-  },
+  { name: 'offline', type: 'string', arg: 'LIST', group: 'machine', help: 'CPUs to take offline, e.g. 3,5-7' },
   {
     name: 'cpu-fault',
     type: 'string',
     multiple: true,
     arg: 'CPU=KIND[:NS]',
     group: 'machine',
-    help: `${CPU_FAULT_KINDS.join(' | ')} (late-arrival needs :NS)`,
+    help: `a CPU in the rendezvous: ${CPU_FAULT_KINDS.join(', ')} (late-arrival needs its delay in ns); repeatable`,
   },
   {
     name: 'profile',
@@ -294,7 +295,8 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     multiple: true,
     arg: '[PKG=]SPEC',
     group: 'machine',
-    help: 'mailbox behaviour: ideal | slow[:chunkNs=N] | limited-cache[:cacheChunks=N][,rerequestProbability=P][,verifyPass][,extraChunks=N]',
+    help: 'mailbox behaviour as KIND[:KEY=VALUE,...]: ideal; slow (chunkNs=N); limited-cache (cacheChunks=N, rerequestProbability=P, verifyPass, extraChunks=N); e.g. limited-cache:cacheChunks=64,verifyPass',
+    default: 'ideal',
   },
   {
     name: 'fault',
@@ -302,7 +304,7 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     multiple: true,
     arg: '[PKG=]KIND[@N|%P]',
     group: 'machine',
-    help: `inject at transaction N or with probability P; kinds: ${DEVICE_FAULT_KINDS.join(', ')} (without PKG= a profile or fault applies to every package)`,
+    help: `a mailbox fault at transaction N or with probability P per transaction; kinds: ${DEVICE_FAULT_KINDS.join(', ')}. Without PKG= a profile or fault applies to every package; repeatable`,
   },
   {
     name: 'firmware',
@@ -310,7 +312,9 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     type: 'string',
     arg: 'DIR|FILE',
     group: 'image',
-    help: 'firmware folder (holding FF-MM-SS files) or one microcode file',
+    help: 'firmware folder (holding FF-MM-SS files) or one microcode file (read up to 64 MiB)',
+    default: "/lib/firmware/intel-ucode when it has the CPU's file, else synthetic",
+    path: true,
   },
   {
     name: 'synthetic',
@@ -323,57 +327,84 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     type: 'string',
     arg: 'BYTES',
     group: 'image',
-    help: 'size of the synthetic image (default 1670144; K/M suffixes)',
+    help: 'size of the synthetic image in bytes; K and M suffixes (binary)',
+    default: '1670144, about 1.6 MB',
   },
   {
     name: 'staging',
     type: 'string',
-    arg: choices(STAGING_MODES),
+    arg: STAGING_MODES.join('|'),
     group: 'kernel and policy',
-    help: "default auto: the kernel's behaviour",
+    help: "auto: stage when the CPU enumerates it and fall back on failure (the kernel's); off: never; require: a staging failure aborts the load",
+    default: 'auto',
+    choices: STAGING_MODES,
   },
-  { name: 'budget', type: 'string', arg: choices(BUDGETS), group: 'kernel and policy', help: 'default 2x' },
+  {
+    name: 'budget',
+    type: 'string',
+    arg: BUDGETS.join('|'),
+    group: 'kernel and policy',
+    help: "re-send budget: 2x the image (the kernel's) or per chunk",
+    default: '2x',
+    choices: BUDGETS,
+  },
   {
     name: 'chunk-retries',
     type: 'string',
     arg: 'N',
     group: 'kernel and policy',
-    help: 'with --budget per-chunk (default 3)',
+    help: 're-sends of one chunk allowed with --budget per-chunk',
+    default: '3',
   },
   {
     name: 'dedupe',
     type: 'string',
-    arg: choices(DEDUPES),
+    arg: DEDUPES.join('|'),
     group: 'kernel and policy',
-    help: 'default previous-package',
+    help: "which primary threads stage: skip one whose package equals the previous one's (the kernel's), or each package once",
+    default: 'previous-package',
+    choices: DEDUPES,
   },
-  { name: 'poll', type: 'string', arg: choices(POLLS), group: 'kernel and policy', help: 'default msleep' },
+  {
+    name: 'poll',
+    type: 'string',
+    arg: POLLS.join('|'),
+    group: 'kernel and policy',
+    help: "STATUS wait: msleep(1) between reads (the kernel's) or --poll-us",
+    default: 'msleep',
+    choices: POLLS,
+  },
   {
     name: 'poll-us',
     type: 'string',
     arg: 'N',
     group: 'kernel and policy',
-    help: 'with --poll fine (default 10)',
+    help: 'microseconds between STATUS reads with --poll fine',
+    default: '10',
   },
   {
     name: 'force-minrev',
     type: 'boolean',
     group: 'kernel and policy',
-    help: 'skip images not safe to late-load',
+    help: 'skip images not safe to late-load (the kernel option)',
   },
   {
     name: 'hz',
     type: 'string',
-    arg: choices(HZ_VALUES),
+    arg: HZ_VALUES.join('|'),
     group: 'kernel and policy',
-    help: 'kernel tick rate (default 1000)',
+    help: 'kernel tick rate: Debian and Ubuntu kernels use 250, RHEL and Fedora 1000; staging polls with msleep(1), so it is about 4x slower at 250',
+    default: '1000',
+    choices: asText(HZ_VALUES),
   },
   {
     name: 'kernel',
     type: 'string',
-    arg: choices(KERNEL_GENERATIONS),
+    arg: KERNEL_GENERATIONS.join('|'),
     group: 'kernel and policy',
-    help: 'msleep rounding (default 6.12+)',
+    help: 'msleep(1) rounding: 1-2 jiffies from 6.12, 2-3 before',
+    default: '6.12+',
+    choices: KERNEL_GENERATIONS,
   },
   {
     name: 'cost',
@@ -381,14 +412,15 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     multiple: true,
     arg: 'KEY=VALUE',
     group: 'kernel and policy',
-    help: 'override a cost-model parameter (ns), repeatable',
+    help: `override a cost-model parameter in ns (docs/cost-model.md): ${COST_KEYS.filter(numericCostKey).join(', ')}; repeatable`,
   },
   {
     name: 'seed',
     type: 'string',
     arg: 'N',
     group: 'kernel and policy',
-    help: 'seed for every random choice (default 1)',
+    help: 'seed for every random choice, 0..4294967295',
+    default: '1',
   },
 ];
 
@@ -405,36 +437,6 @@ export function parseArgsTable(
     };
   }
   return table;
-}
-
-/** Help lines for a group of options, wrapped at `width` columns. */
-export function optionsHelp(options: readonly RunOption[], width = 80): string {
-  const groups = new Map<string, string[]>();
-  for (const o of options) {
-    const head = `  ${o.short ? `-${o.short}, ` : '    '}--${o.name}${o.arg ? ` ${o.arg}` : ''}`;
-    const lines = groups.get(o.group) ?? [];
-    lines.push(...hanging(head, o.help, 30, width));
-    groups.set(o.group, lines);
-  }
-  return [...groups].map(([group, lines]) => `${group}:\n${lines.join('\n')}`).join('\n');
-}
-
-/** `head` then `text` wrapped into a column starting at `indent`. */
-export function hanging(head: string, text: string, indent: number, width: number): string[] {
-  const lines: string[] = [];
-  let line = head.length + 2 <= indent ? head.padEnd(indent) : '';
-  if (!line) lines.push(head);
-  for (const word of text.split(' ')) {
-    const blank = line === '' || line.trim() === '' || line.length === indent;
-    if (!blank && line.length + 1 + word.length > width) {
-      lines.push(line.trimEnd());
-      line = ' '.repeat(indent);
-    }
-    line =
-      line === '' ? `${' '.repeat(indent)}${word}` : line.length === indent ? line + word : `${line} ${word}`;
-  }
-  if (line.trim()) lines.push(line.trimEnd());
-  return lines;
 }
 
 /** Parsed flag values, as node:util parseArgs gives them. */

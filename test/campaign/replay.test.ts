@@ -15,8 +15,9 @@ import {
   runSeed,
   simulateOptions,
 } from '../../src/campaign/space.js';
-import { resolveSimOptions, SIM_OPTIONS, type SimValues } from '../../src/cli/sim-options.js';
-import { parseArgsOrUsage } from '../../src/cli/simulate.js';
+import { resolveSimOptions, type SimValues } from '../../src/cli/sim-options.js';
+import { SIMULATE } from '../../src/cli/commands.js';
+import { parseCommand } from '../../src/cli/spec.js';
 import { parseMachineSpec } from '../../src/platform/machine-spec.js';
 import { resolveMachine } from '../../src/sim/machine-input.js';
 import { requireBuiltCli, runBuiltCli } from '../support/built-cli.js';
@@ -45,7 +46,7 @@ const WIDE: CampaignSpace = {
 async function cliOptions(run: DrawnRun, machineFile: string | undefined) {
   const args = replayArgs(run, machineFile);
   expect(args[0]).toBe('simulate');
-  const { values } = parseArgsOrUsage(args.slice(1), SIM_OPTIONS);
+  const { values } = parseCommand(SIMULATE, args.slice(1));
   const resolved = await resolveSimOptions(values as SimValues, {
     UCODE_STAGING_FIRMWARE_DIR: join(dir, 'no-firmware'),
   });

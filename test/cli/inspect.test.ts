@@ -293,7 +293,7 @@ describe('inspect: usage errors', () => {
   });
 
   it('refuses unknown options', async () => {
-    expectUsageError(await inspect(goodDir, '--frobnicate'), "Unknown option '--frobnicate'");
+    expectUsageError(await inspect(goodDir, '--frobnicate'), "unknown option '--frobnicate'");
   });
 });
 

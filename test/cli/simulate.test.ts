@@ -111,7 +111,7 @@ describe('simulate: the built binary', () => {
 
   const usage: [string, string[], RegExp][] = [
     ['unknown preset', ['simulate', '-m', 'nosuch'], /unknown machine preset 'nosuch'/],
-    ['unknown option', ['simulate', '--frobnicate'], /Unknown option '--frobnicate'/],
+    ['unknown option', ['simulate', '--frobnicate'], /unknown option '--frobnicate'/],
     ['bad staging value', ['simulate', '--staging', 'maybe'], /--staging must be one of auto, off, require/],
     [
       'missing firmware folder',

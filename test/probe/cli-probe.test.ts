@@ -95,7 +95,7 @@ describe('probe CLI', () => {
       [['--root', tmp], 'nothing to probe'],
       [['--cost', 'bogus=1'], 'unknown cost parameter'],
       [['--hz', '123'], '--hz must be one of'],
-      [['--frobnicate'], "Unknown option '--frobnicate'"],
+      [['--frobnicate'], "unknown option '--frobnicate'"],
       [['--root', ''], 'expects a value'],
     ] as const) {
       const run = await probeCli(...args);

@@ -1,0 +1,306 @@
+import {
+  ALL_FAULT_CHOICES,
+  BUDGETS,
+  DEDUPES,
+  HZ_VALUES,
+  KERNEL_GENERATIONS,
+  POLLS,
+  presetNames,
+  RUN_OPTIONS,
+  STAGING_MODES,
+  SWEEP_KEYS,
+} from '../index.js';
+import type { CliOption, CommandSpec } from './spec.js';
+
+// Every command as data. The parser, --help, the man page, the completions and
+// docs/cli.md are generated from these (src/cli/spec.ts, man.ts, completion.ts).
+
+const json = (schema: string, what: string): CliOption => ({
+  name: 'json',
+  type: 'string',
+  arg: 'FILE',
+  group: 'output',
+  help: `${what} as JSON (schema ucode-staging/${schema}); '-' for standard output`,
+  path: true,
+});
+
+const output = (name: string, help: string): CliOption => ({
+  name,
+  type: 'string',
+  arg: 'FILE',
+  group: 'output',
+  help,
+  path: true,
+});
+
+const OUTPUT_NOTE =
+  "Output files: a regular file is replaced atomically, a symlink's target is written, a device or FIFO is written directly, '-' is standard output; an output that is an input is refused. Every output is checked before the run.";
+
+export const SIMULATE: CommandSpec = {
+  name: 'simulate',
+  summary: 'run one late load with staging on an emulated machine (the main job)',
+  usage: '[options]',
+  description: `Run one late load (echo 1 > /sys/devices/system/cpu/microcode/reload) on an emulated machine and print the kernel log and a summary. With no options: the 2-socket Granite Rapids-class preset and its firmware from /lib/firmware/intel-ucode, or a synthetic 1.6 MB image when that is absent.
+
+Presets: ${presetNames().join(', ')}.
+
+${OUTPUT_NOTE}`,
+  options: [
+    ...RUN_OPTIONS,
+    json('result@1', 'the whole result'),
+    output('trace', 'Chrome trace events (open in https://ui.perfetto.dev)'),
+    output('mmiotrace', 'the mailbox traffic in Linux mmiotrace format (streamed; large for many passes)'),
+    output('report', 'a self-contained HTML report with a timeline'),
+    {
+      name: 'quiet',
+      short: 'q',
+      type: 'boolean',
+      group: 'output',
+      help: 'print only the summary (no kernel log)',
+    },
+  ],
+  exit: [
+    ['0', 'the load completed as the policy expects'],
+    ['1', 'it failed, aborted, hung, panicked or never terminated'],
+    ['2', 'bad usage or input, or an output that cannot be written'],
+  ],
+  examples: [
+    'ucode-staging simulate -m gnr-8s --report out.html --trace out.json',
+    'ucode-staging simulate --fault 1=never-ready@3',
+    'ucode-staging simulate -m gnr-2s-interleaved --dedupe distinct',
+  ],
+};
+
+export const COMPARE: CommandSpec = {
+  name: 'compare',
+  summary: 'the same load with staging off and on, optionally swept over sizes, HZ, machines',
+  usage: '[options] [--sweep KEY=V1,V2,...]...',
+  description: `Run the same machine and image with staging off and on and compare the stop window (first CPU stopped to last released), the staging time and the whole reload. With --sweep, do that for every combination of the values given.
+
+${OUTPUT_NOTE}`,
+  options: [
+    ...RUN_OPTIONS,
+    {
+      name: 'sweep',
+      type: 'string',
+      multiple: true,
+      arg: 'KEY=V1,V2,...',
+      group: 'sweep',
+      help: `try every value: image-size (synthetic sizes, e.g. 256K,1M,1.6M), machine (presets or files), hz (${HZ_VALUES.join(', ')}), kernel (${KERNEL_GENERATIONS.join(', ')}), profile (specs as for --profile, separated by ';'), poll (${POLLS.join(', ')}); repeatable, at most 10000 points`,
+      choices: SWEEP_KEYS.map((k) => `${k}=`),
+    },
+    json('compare@1', 'the table'),
+    output('report', 'HTML report with both timelines and side-by-side charts'),
+  ],
+  exit: [
+    ['0', 'both runs of every point updated the machine'],
+    ['1', 'a run did not (the table says which and why)'],
+    ['2', 'bad usage or input'],
+  ],
+  examples: ['ucode-staging compare --sweep image-size=256K,1M,4M,16M --sweep hz=250,1000'],
+};
+
+const list = (
+  group: string,
+  name: string,
+  arg: string,
+  help: string,
+  dflt: string,
+  choices?: readonly string[],
+) =>
+  ({ name, type: 'string', arg, group, help, default: dflt, ...(choices ? { choices } : {}) }) as CliOption;
+
+export const CAMPAIGN: CommandSpec = {
+  name: 'campaign',
+  summary: 'many seeded runs over a space of machines, faults and policies, with invariant checks',
+  usage: '[--runs N] [--seed S] [options]',
+  description: `Run N seeded simulations over a space of machines, mailbox profiles, faults, policies and HZ, and check invariants on every run: every run ends; a completed staging left a byte-identical copy; every core ends at the new or the old revision; a staging failure's errno and log line match the fault; the policy was obeyed; the host never misuses the mailbox; the same seed gives the same result. Prints a table by fault kind and policy. Any failing run can be replayed exactly with 'ucode-staging simulate' (see --failing).
+
+Lists are comma-separated; each run draws one value of each. 'campaign merge PART.json...' joins the parts written by --shard into the report of the whole campaign (see docs/campaign-scale.md).`,
+  options: [
+    list('run', 'runs', 'N', 'number of runs', '1000'),
+    list('run', 'seed', 'S', 'campaign seed, 0..4294967295; run i has its own seed from S and i', '1'),
+    list('run', 'check-every', 'N', 'run every N-th run twice and compare the results (0: never)', '50'),
+    list('run', 'jobs', 'N', 'worker threads; any N gives the same report', 'the number of CPUs'),
+    list(
+      'run',
+      'shard',
+      'K/N',
+      "run only slice K of N (K from 0), e.g. --shard $JOB_COMPLETION_INDEX/64, and write its part with --json; 'campaign merge' joins the parts",
+      'the whole campaign',
+    ),
+    list('space', 'machines', 'LIST', `presets (${presetNames().join(', ')}) and/or random`, 'random'),
+    list('space', 'max-packages', 'N', 'random machines: 1..N packages', '2'),
+    list('space', 'max-cores', 'N', 'random machines: 1..N cores per package', '8'),
+    list('space', 'threads', 'LIST', 'random machines: threads per core, from 1,2,4', '1,2'),
+    list(
+      'space',
+      'faults',
+      'LIST|all|none',
+      `mailbox faults, from: ${ALL_FAULT_CHOICES.filter((f) => f !== 'none').join(', ')}; 'none' in a list means runs without a fault; 'all' is every kind and none`,
+      'all',
+    ),
+    list(
+      'space',
+      'placements',
+      'LIST',
+      'where a device fault fires: at (a transaction index), probability',
+      'at,probability',
+    ),
+    list('space', 'probabilities', 'LIST', 'per-transaction fault probabilities', '0.02,0.1,0.5'),
+    list(
+      'space',
+      'profiles',
+      'LIST',
+      "mailbox profiles: ideal, slow, limited-cache (random parameters), or exact specs as for simulate --profile separated by ';'",
+      'ideal,slow,limited-cache',
+    ),
+    list('space', 'policies', 'LIST', `staging policies, from ${STAGING_MODES.join(', ')}`, 'all three'),
+    list('space', 'budgets', 'LIST', `re-send budgets, from ${BUDGETS.join(', ')}`, "2x, the kernel's"),
+    list('space', 'dedupes', 'LIST', `package dedupes, from ${DEDUPES.join(', ')}`, 'previous-package'),
+    list('space', 'polls', 'LIST', `STATUS polls, from ${POLLS.join(', ')}`, 'msleep'),
+    list('space', 'kernels', 'LIST', `msleep rounding, from ${KERNEL_GENERATIONS.join(', ')}`, '6.12+'),
+    list('space', 'hz', 'LIST', `tick rates, from ${HZ_VALUES.join(', ')}`, '250,1000'),
+    list('space', 'image-size', 'MIN[-MAX]', 'synthetic image size range', '8K-64K'),
+    list('space', 'cpu-fault-rate', 'R', 'share of runs with one CPU fault', '0.1'),
+    list('space', 'offline-rate', 'R', 'share of runs with one CPU offline', '0.05'),
+    list('space', 'slow-apply-rate', 'R', 'share of runs whose unstaged WRMSR 0x79 takes 1.2 s', '0.02'),
+    output(
+      'failing',
+      "the failing runs: seed, violations and the exact 'ucode-staging simulate' command that replays each (machine files are written beside FILE)",
+    ),
+    json('campaign@1', 'the whole report (with --shard: the part, schema campaign-part@1)'),
+  ],
+  exit: [
+    ['0', 'no invariant violated'],
+    ['1', 'an invariant was violated'],
+    ['2', 'bad usage'],
+  ],
+  examples: [
+    'ucode-staging campaign --runs 100000 --seed 1 --failing failing.txt',
+    'ucode-staging campaign --runs 100000000 --shard 3/64 --json part-3.json',
+  ],
+};
+
+export const CAMPAIGN_MERGE: CommandSpec = {
+  name: 'campaign merge',
+  summary: 'join the parts of a sharded campaign into its report',
+  usage: 'PART.json... [--json FILE] [--failing FILE]',
+  description:
+    "Join the parts that 'campaign --shard K/N --json PART.json' wrote into the report of the whole campaign: the same table, tally, failing runs and JSON as one unsharded run (only the wall time differs). The parts must cover every run exactly once.",
+  options: [
+    output('failing', 'the failing runs and their replay commands, as for campaign'),
+    json('campaign@1', 'the whole report'),
+  ],
+  operands: { name: 'PART.json...', path: true, required: true },
+  exit: [
+    ['0', 'no invariant violated'],
+    ['1', 'an invariant was violated'],
+    ['2', 'bad usage, or parts that do not make one campaign'],
+  ],
+};
+
+export const INSPECT: CommandSpec = {
+  name: 'inspect',
+  summary: 'list and check Intel microcode files (like iucode_tool -l)',
+  usage: '<file|dir>... [--json] [--match SIG[,PF]]',
+  description:
+    'List every microcode blob in the given files (a folder means every regular file in it, by name) and check each one exactly as the Linux loader does before a late load. At most 10,000 files and 1 GiB in all; each file up to 64 MiB; FIFOs, devices and sockets are refused.',
+  options: [
+    {
+      name: 'json',
+      type: 'boolean',
+      group: 'options',
+      help: 'machine-readable output (schema ucode-staging/inspect@1)',
+    },
+    {
+      name: 'match',
+      type: 'string',
+      arg: 'SIG[,PF]',
+      group: 'options',
+      help: 'only blobs a CPU would accept: SIG is CPUID(1).EAX in hex (0xa06d1 or a06d1); PF is the platform id 0-7 (MSR 0x17 bits 52:50). Without PF any platform mask matches',
+    },
+  ],
+  operands: { name: '<file|dir>', path: true, required: true },
+  exit: [
+    ['0', 'all blobs valid'],
+    ['1', 'a file would be rejected by the kernel'],
+    ['2', 'usage error'],
+  ],
+  examples: ['ucode-staging inspect /lib/firmware/intel-ucode --match 0xa06d1,0'],
+};
+
+export const PROBE: CommandSpec = {
+  name: 'probe',
+  summary: 'what a late load would do on this host (read-only): verdict, staging, predicted stop',
+  usage: '[options]',
+  description: `What a late load (echo 1 > /sys/devices/system/cpu/microcode/reload) would do on this host, before anyone runs it: the host, the update the kernel would pick, the verdict in the kernel's terms, staging, and the model's prediction of how long the CPUs would stand still. Read-only: no MSR is written, no load is triggered.
+
+It reads /proc/cpuinfo, /proc/cmdline, the kernel release and config, the CPU folders under /sys/devices/system/cpu, /dev/cpu/N/msr when readable (root and 'modprobe msr'; otherwise staging is reported unknown) and the firmware file.`,
+  options: [
+    {
+      name: 'root',
+      type: 'string',
+      arg: 'DIR',
+      group: 'options',
+      help: 'read every host path under DIR (a tree saved with --save)',
+      default: '/',
+      path: true,
+    },
+    {
+      name: 'firmware',
+      type: 'string',
+      arg: 'DIR',
+      group: 'options',
+      help: 'the intel-ucode folder to use',
+      default: 'where the kernel looks',
+      path: true,
+    },
+    {
+      name: 'save',
+      type: 'string',
+      arg: 'DIR',
+      group: 'options',
+      help: 'copy exactly the files read into DIR (empty or new), for a bug report or a replay with --root',
+      path: true,
+    },
+    {
+      name: 'json',
+      type: 'boolean',
+      group: 'options',
+      help: 'print the report as JSON (schema ucode-staging/probe@1)',
+    },
+    {
+      name: 'machine-out',
+      type: 'string',
+      arg: 'FILE',
+      group: 'options',
+      help: 'write the derived machine file (loadable by simulate -m FILE)',
+      path: true,
+    },
+    {
+      name: 'cost',
+      type: 'string',
+      multiple: true,
+      arg: 'KEY=VALUE',
+      group: 'options',
+      help: 'override a cost-model parameter of the prediction (ns); repeatable',
+    },
+    {
+      name: 'hz',
+      type: 'string',
+      arg: HZ_VALUES.join('|'),
+      group: 'options',
+      help: 'the kernel tick rate, when the kernel config cannot be read',
+      choices: HZ_VALUES.map(String),
+    },
+  ],
+  exit: [
+    ['0', 'a late load would update this host safely'],
+    ['1', 'it would not (any other verdict)'],
+    ['2', 'the probe could not run (bad usage, unreadable root)'],
+  ],
+};
+
+/** Every command, in the order help lists them. */
+export const COMMANDS: readonly CommandSpec[] = [SIMULATE, COMPARE, CAMPAIGN, CAMPAIGN_MERGE, INSPECT, PROBE];
