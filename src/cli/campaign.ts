@@ -39,6 +39,7 @@ import {
   toJson,
 } from '../index.js';
 import { runOnWorkers } from './campaign-pool.js';
+import { paint } from './color.js';
 import { CAMPAIGN, CAMPAIGN_MERGE } from './commands.js';
 import { type CliIo, type Command, printable, UsageError } from './io.js';
 import { type OutputPlan, planOutputs } from './output-plan.js';
@@ -192,7 +193,8 @@ async function finishReport(
     failingPath !== undefined ? await writeFailing(plan, failingPath, report, command) : undefined;
   if (plan.has('--json'))
     await plan.write('--json', `${campaignJson(report, space, command, machineFiles)}\n`);
-  if (!plan.toStdout('--json')) io.stdout(formatCampaignReport(report, command, machineFiles, failingPath));
+  if (!plan.toStdout('--json'))
+    io.stdout(paint(formatCampaignReport(report, command, machineFiles, failingPath), io.color));
   for (const o of plan.outputs) if (o.kind !== 'stdout') io.stderr(`wrote ${printable(o.path)}\n`);
   return report.failingCount > 0 ? 1 : 0;
 }

@@ -16,6 +16,7 @@ import {
   type SweepAxis,
   type SweepKey,
 } from '../index.js';
+import { paint } from './color.js';
 import { COMPARE } from './commands.js';
 import { type Command, printable, UsageError } from './io.js';
 import { planOutputs } from './output-plan.js';
@@ -60,7 +61,7 @@ export const compareCommand: Command = async (argv, io) => {
     io.stdout(
       `ucode-staging compare: machine ${first.machine.name} (${first.machine.cpus} CPUs), image: ${imageNote}\n\n`,
     );
-    io.stdout(formatCompareTable(report.points));
+    io.stdout(paint(formatCompareTable(report.points), io.color));
   }
   await plan.write('--json', json);
   if (plan.has('--report')) {

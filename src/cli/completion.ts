@@ -1,10 +1,10 @@
 import type { CliOption, CommandSpec } from './spec.js';
-import { HELP_OPTION } from './spec.js';
+import { COMMON_OPTIONS } from './spec.js';
 
 // Shell completions, generated from the same command descriptions as --help.
 
 function words(c: CommandSpec): string {
-  return [...c.options, HELP_OPTION].map((o) => `--${o.name}`).join(' ');
+  return [...c.options, ...COMMON_OPTIONS].map((o) => `--${o.name}`).join(' ');
 }
 
 function valueCase(o: CliOption, indent: string): string | undefined {
@@ -29,7 +29,7 @@ export function bashCompletion(commands: readonly CommandSpec[]): string {
   ];
   for (const c of commands.filter((x) => !x.name.includes(' '))) {
     lines.push(`    ${c.name})`, '      case "$prev" in');
-    for (const o of c.options) {
+    for (const o of [...c.options, ...COMMON_OPTIONS]) {
       const line = valueCase(o, '        ');
       if (line) lines.push(line);
     }

@@ -4,6 +4,12 @@ export interface CliIo {
   stderr(text: string): void;
   /** Whether stderr is a terminal (progress bars only then). */
   isTTY: boolean;
+  /** The terminal's width in columns, when stderr is one. */
+  columns?: number;
+  /** Whether standard output is a terminal (colour by default only then). */
+  stdoutIsTTY?: boolean;
+  /** Whether to colour standard output (see color.ts: --color, NO_COLOR, a terminal). */
+  color?: boolean;
   env: Record<string, string | undefined>;
 }
 

@@ -9,7 +9,14 @@ import { reportError, runCli } from './run.js';
 // line on stderr and exit 2. Temporary files are removed on every exit (see output-file.ts).
 const argv = process.argv.slice(2);
 const stderr = stdioWriter(2);
-const io = { stdout: stdioWriter(1), stderr, isTTY: isatty(2), env: process.env };
+const io = {
+  stdout: stdioWriter(1),
+  stderr,
+  isTTY: isatty(2),
+  stdoutIsTTY: isatty(1),
+  columns: process.stderr.columns,
+  env: process.env,
+};
 
 // Anything that escapes the command (an error in a callback, a rejected promise nobody
 // awaited) still ends as one line, with the temporary files removed.

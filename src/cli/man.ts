@@ -1,5 +1,5 @@
 import type { CommandSpec } from './spec.js';
-import { HELP_OPTION, optionHead, optionHelp } from './spec.js';
+import { COMMON_OPTIONS, optionHead, optionHelp } from './spec.js';
 
 // man ucode-staging, generated from the same command descriptions as --help.
 
@@ -29,7 +29,7 @@ export function manPage(commands: readonly CommandSpec[], version: string, date:
     out.push(`.SH ${roff(c.name.toUpperCase())}`, `.B ucode\\-staging ${roff(c.name)}`, roff(c.usage), '.PP');
     for (const para of c.description.split(/\n\s*\n/))
       out.push(roff(para.replace(/\s+/g, ' ').trim()), '.PP');
-    for (const o of [...c.options, HELP_OPTION])
+    for (const o of [...c.options, ...COMMON_OPTIONS])
       out.push('.TP', `.B ${roff(optionHead(o).trim())}`, roff(optionHelp(o)));
     out.push('.PP', '.B Exit status:');
     for (const [status, meaning] of c.exit) out.push('.TP', `.B ${status}`, roff(meaning));

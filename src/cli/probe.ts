@@ -10,6 +10,7 @@ import {
   SimulationInputError,
 } from '../index.js';
 import { writeFileAtomic } from './atomic-write.js';
+import { paint } from './color.js';
 import { PROBE } from './commands.js';
 import { type Command, UsageError } from './io.js';
 import { checkRoot, FsHostReader, saveHostFiles } from './probe-host-reader.js';
@@ -76,7 +77,7 @@ export const probeCommand: Command = async (argv, io) => {
     ...(firmwareDir !== undefined ? { firmwareDir } : {}),
     ...(cost !== undefined ? { cost } : {}),
   });
-  io.stdout(values.json ? `${probeReportJson(report)}\n` : formatProbeReport(report));
+  io.stdout(values.json ? `${probeReportJson(report)}\n` : paint(formatProbeReport(report), io.color));
   if (save !== undefined) {
     const count = saveHostFiles(files, save);
     io.stderr(`saved ${count} files under ${save} (replay: ucode-staging probe --root ${save})\n`);

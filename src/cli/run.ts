@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { takeColorOption } from './color.js';
 import { type CliIo, type Command, describeErrno, EXIT, isErrnoError, printable, UsageError } from './io.js';
 import { clearProgress } from './progress.js';
 import { didYouMean, hanging, helpText } from './spec.js';
@@ -85,7 +86,16 @@ function unknownCommand(name: string, known: readonly string[]): string {
   return `unknown command '${printable(name)}'${guess ? ` (did you mean '${guess}'?)` : ''}`;
 }
 
-export async function runCli(argv: string[], io: CliIo): Promise<number> {
+export async function runCli(argvIn: string[], ioIn: CliIo): Promise<number> {
+  let argv: string[];
+  let io: CliIo;
+  try {
+    const taken = takeColorOption(argvIn, ioIn.env, ioIn.stdoutIsTTY === true);
+    argv = taken.argv;
+    io = { ...ioIn, color: taken.color };
+  } catch (err) {
+    return reportError('ucode-staging', err, ioIn);
+  }
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h') {
     io.stdout(await usage());

@@ -7,6 +7,7 @@ import {
   type SimulationResult,
   simulate,
 } from '../index.js';
+import { paint } from './color.js';
 import { SIMULATE } from './commands.js';
 import { type CliIo, type Command, printable } from './io.js';
 import { type OutputPlan, planOutputs } from './output-plan.js';
@@ -55,8 +56,8 @@ export const simulateCommand: Command = async (argv, io) => {
     io.stdout(
       `ucode-staging: machine ${result.machine.name} (${result.machine.cpus} CPUs), image: ${printable(imageNote)}\n\n`,
     );
-    if (!values.quiet) io.stdout(`${result.dmesg}\n`);
-    io.stdout(formatSummary(result));
+    if (!values.quiet) io.stdout(paint(`${result.dmesg}\n`, io.color));
+    io.stdout(paint(formatSummary(result), io.color));
   }
   await writeOutputs(io, result, plan);
   return exitCodeFor(result);

@@ -33,6 +33,20 @@ export const HELP_OPTION: CliOption = {
   group: 'other',
 };
 
+/** Handled for every command before it runs (src/cli/color.ts); listed in every help. */
+export const COLOR_OPTION: CliOption = {
+  name: 'color',
+  type: 'string',
+  arg: 'auto|always|never',
+  help: 'colour errors, taint and success on standard output; auto: on a terminal, unless NO_COLOR is set',
+  default: 'auto',
+  group: 'other',
+  choices: ['auto', 'always', 'never'],
+};
+
+/** Options every command takes (--color is handled before the command runs). */
+export const COMMON_OPTIONS: readonly CliOption[] = [COLOR_OPTION, HELP_OPTION];
+
 /** Text wrapped at `width` columns, every line after `head` indented by `indent`. */
 export function hanging(head: string, text: string, indent: number, width: number): string[] {
   const lines: string[] = [];
@@ -70,7 +84,8 @@ export function helpText(spec: CommandSpec, width = 80): string {
   const out: string[] = [`usage: ucode-staging ${spec.name} ${spec.usage}`.trimEnd(), ''];
   for (const para of spec.description.split(/\n\s*\n/)) out.push(...hanging('', para, 0, width).slice(1), '');
   const groups = new Map<string, CliOption[]>();
-  for (const o of [...spec.options, HELP_OPTION]) groups.set(o.group, [...(groups.get(o.group) ?? []), o]);
+  for (const o of [...spec.options, ...COMMON_OPTIONS])
+    groups.set(o.group, [...(groups.get(o.group) ?? []), o]);
   for (const [group, options] of groups) {
     out.push(`${group}:`);
     for (const o of options) out.push(...hanging(`  ${optionHead(o)}`, optionHelp(o), 28, width));
