@@ -58,9 +58,12 @@ export const compareCommand: Command = async (argv, io) => {
   const json = `${compareJson(report)}\n`;
   if (!plan.usesStdout) {
     const first = report.kept[0]!.on;
-    io.stdout(
-      `ucode-staging compare: machine ${first.machine.name} (${first.machine.cpus} CPUs), image: ${imageNote}\n\n`,
-    );
+    const machines = new Set(report.points.map((p) => p.machine)).size;
+    const machine =
+      machines > 1
+        ? `${machines} machines (per point below)`
+        : `machine ${first.machine.name} (${first.machine.cpus} CPUs)`;
+    io.stdout(`ucode-staging compare: ${machine}, image: ${imageNote}\n\n`);
     io.stdout(paint(formatCompareTable(report.points), io.color));
   }
   await plan.write('--json', json);

@@ -20,6 +20,8 @@ export const MAX_SWEEP_POINTS = 10_000;
 /** The figures of one run that a comparison needs. */
 export interface RunFigures {
   outcome: string;
+  /** Why the run did not update the machine, in one line; null when it did. */
+  why: string | null;
   returnCode: number;
   stopWindowNs: number | null;
   stagingNs: number;
@@ -31,6 +33,10 @@ export interface RunFigures {
 
 export interface ComparePoint {
   label: string;
+  /** The machine of this point: name and CPU count (a machine sweep changes it). */
+  machine: string;
+  /** The image of this point: where it came from and its size. */
+  image: string;
   /** The sweep values of this point, as labelled (the axis' labels, or the values as text). */
   params: Record<string, string>;
   off: RunFigures;
@@ -84,6 +90,8 @@ export function compare(base: SimulateOptions, options: CompareOptions = {}): Co
     const onF = figuresOf(on);
     report.points.push({
       label,
+      machine: `${on.machine.name} (${on.machine.cpus} CPUs)`,
+      image: on.image ? `${on.image.source}, ${on.image.totalSize} bytes` : 'none',
       params: point.params,
       off: offF,
       on: onF,
@@ -105,6 +113,7 @@ export function compareSucceeded(report: CompareReport): boolean {
 export function figuresOf(r: SimulationResult): RunFigures {
   return {
     outcome: r.outcome,
+    why: whyNotUpdated(r),
     returnCode: r.returnCode,
     stopWindowNs: r.stopWindow?.durationNs ?? null,
     stagingNs: r.staging.durationNs,
@@ -113,6 +122,18 @@ export function figuresOf(r: SimulationResult): RunFigures {
     bytesStaged: r.staging.bytesSent,
     resends: r.staging.resends,
   };
+}
+
+/** Why a run did not update the machine, in one line (null when it did): the kernel's own words where it has them. */
+export function whyNotUpdated(r: SimulationResult): string | null {
+  if (r.outcome === 'updated') return null;
+  if (r.panicMessage) return r.panicMessage;
+  if (r.stuck) return `${r.stuck.where}: ${r.stuck.reason}`;
+  if (r.hangReason) return r.hangReason;
+  const lastError = [...r.log].reverse().find((l) => l.level === 'err' || l.level === 'warn');
+  const returned =
+    r.writeReturn === null ? 'the write never returned' : `reload returned ${r.returnCodeName}`;
+  return lastError ? `${returned}; ${lastError.text}` : returned;
 }
 
 interface SweepPoint {

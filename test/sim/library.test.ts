@@ -104,7 +104,7 @@ describe('compare()', () => {
     );
     expect(compareSucceeded(report)).toBe(true);
     expect(JSON.parse(compareJson(report)).schema).toBe('ucode-staging/compare@1');
-    expect(formatCompareTable(report.points)).toMatch(/^point\s+stop off ms/);
+    expect(formatCompareTable(report.points)).toMatch(/^point\s+image\s+stop off ms/);
   });
 });
 
@@ -220,5 +220,24 @@ describe('names cannot carry control characters to a terminal', () => {
     expect(() => resolveMachine({ extends: 'up', description: 'x\r[ 1.0] microcode: forged' })).toThrow(
       /description/,
     );
+  });
+});
+
+describe('compare() explains what did not update', () => {
+  it('a machine sweep names each row machine; a panic is explained in the kernel words', () => {
+    const report = compare(
+      { syntheticImageBytes: 16 * 1024 * 1024 },
+      { sweep: [{ key: 'machine', values: ['gnr-2s', 'srf-2s'] }] },
+    );
+    const [gnr, srf] = report.points;
+    expect(gnr!.off.outcome).toBe('panic');
+    expect(gnr!.off.why).toBe('Microcode load: Primary CPU 0 timed out');
+    expect(srf!.off.why).toBeNull();
+    expect(compareSucceeded(report)).toBe(false);
+    const table = formatCompareTable(report.points);
+    expect(table).toMatch(/^point\s+machine\s+stop off ms/);
+    expect(table).toContain('gnr-2s (512 CPUs)');
+    expect(table).toContain('srf-2s (288 CPUs)');
+    expect(table).toContain('machine=gnr-2s, staging off: panic: Microcode load: Primary CPU 0 timed out');
   });
 });
