@@ -1,11 +1,12 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/run.js';
 import { buildMicrocode } from '../../src/format/index.js';
+import { type SimulateOptions, SimulationInputError, simulate } from '../../src/index.js';
 import { BUILT_MAIN, requireDist } from '../cli/built.js';
 import { captureIo } from './helpers.js';
 
@@ -341,4 +342,355 @@ describe('inputs that are not regular files, or too large: refused at once, by n
       /^ucode-staging simulate: cannot read firmware file '[^\n]*': it is a FIFO[^\n]*\n$/,
     );
   });
+});
+
+// The classes of bad input in docs/reliability.md's table that no other test drives from the
+// command line, each with its exact line (a pattern where the line lists names others may
+// extend). Every one is refused before anything runs or is written, except a full device and a
+// socket nobody listens on, which fail when the output is written.
+
+const SIM_UP = ['simulate', '-m', 'up', '--image-size', '16K', '-q'];
+
+/** One line on stderr: `ucode-staging COMMAND: ` and then exactly `line`, or a line `line` matches. */
+function expectLine(stderr: string, command: string, line: string | RegExp): void {
+  const prefix = `ucode-staging ${command}: `;
+  expect(
+    stderr.startsWith(prefix) && stderr.endsWith('\n') && stderr.indexOf('\n') === stderr.length - 1,
+    stderr,
+  ).toBe(true);
+  const text = stderr.slice(prefix.length, -1);
+  if (typeof line === 'string') expect(text).toBe(line);
+  else expect(text).toMatch(line);
+}
+
+describe('every class of bad input from the command line: the exact line, exit 2', () => {
+  const p = (name: string) => join(dir, 'classes', name);
+  const machine = p('machine.json');
+  const firmware = p('fw.bin');
+
+  beforeAll(() => {
+    mkdirSync(join(dir, 'classes'));
+    writeFileSync(machine, '{"extends":"up"}');
+    writeFileSync(firmware, buildMicrocode({ signature: 0xa06d1, processorFlags: 1, revision: 2 }));
+    execFileSync('mkfifo', [p('fifo')]);
+    writeFileSync(p('big.json'), '');
+    truncateSync(p('big.json'), (1 << 20) + 1);
+    writeFileSync(p('extends-proto.json'), '{"extends":"__proto__"}');
+    writeFileSync(p('constructor-key.json'), '{"extends":"up","constructor":1}');
+    writeFileSync(p('proto-key.json'), '{"extends":"up","__proto__":{"packages":2}}');
+    writeFileSync(p('escape-name.json'), '{"extends":"up","name":"evil\\u001b[2J"}');
+    writeFileSync(p('newline-name.yaml'), 'extends: up\nname: "two\\nlines"\n');
+    // A socket file nobody listens on: its server was killed before it could remove it.
+    const script = `require('net').createServer().listen(${JSON.stringify(p('dead.sock'))}, () => process.kill(process.pid, 'SIGKILL'))`;
+    spawnSync(process.execPath, ['-e', script]);
+  });
+
+  const cases: [string, () => string[], () => string | RegExp][] = [
+    // outputs
+    [
+      'an output that is the machine file',
+      () => ['simulate', '-m', machine, '--json', machine],
+      () => `--json '${machine}' is an input of this run ('${machine}'); refusing to overwrite it`,
+    ],
+    [
+      'an output that is the firmware file',
+      () => ['simulate', '-m', 'up', '-f', firmware, '--trace', firmware],
+      () => `--trace '${firmware}' is an input of this run ('${firmware}'); refusing to overwrite it`,
+    ],
+    [
+      'two outputs on one file',
+      () => [...SIM_UP, '--json', p('same.json'), '--trace', p('same.json')],
+      () => `--json and --trace both write '${p('same.json')}'`,
+    ],
+    [
+      "two outputs on '-'",
+      () => [...SIM_UP, '--json', '-', '--trace', '-'],
+      () => '--json and --trace both write standard output',
+    ],
+    [
+      'an empty output path',
+      () => [...SIM_UP, '--json', ''],
+      () => "--json: cannot write '': the path is empty",
+    ],
+    [
+      'a symlink loop as an output',
+      () => {
+        symlinkSync('loop-b', p('loop-a'));
+        symlinkSync('loop-a', p('loop-b'));
+        return [...SIM_UP, '--json', p('loop-a')];
+      },
+      () => `--json: cannot write '${p('loop-a')}': too many levels of symbolic links`,
+    ],
+    [
+      'a full device as an output file (/dev/full: no space left)',
+      () => [...SIM_UP, '--json', '/dev/full'],
+      () => "--json: cannot write '/dev/full': no space left on device",
+    ],
+    // inputs that are not regular files, or too large
+    [
+      'a FIFO as the machine file',
+      () => ['simulate', '-m', p('fifo')],
+      () => `cannot read machine file '${p('fifo')}': it is a FIFO (named pipe), not a regular file`,
+    ],
+    [
+      '/dev/zero as the machine file',
+      () => ['simulate', '-m', '/dev/zero'],
+      () => "cannot read machine file '/dev/zero': it is a character device, not a regular file",
+    ],
+    [
+      '/dev/zero as the firmware file',
+      () => ['simulate', '-m', 'up', '-f', '/dev/zero'],
+      () => "cannot read firmware file '/dev/zero': it is a character device, not a regular file",
+    ],
+    [
+      'a socket as the machine file',
+      () => ['simulate', '-m', p('dead.sock')],
+      () => `cannot read machine file '${p('dead.sock')}': it is a socket, not a regular file`,
+    ],
+    [
+      'a machine file over 1 MiB',
+      () => ['simulate', '-m', p('big.json')],
+      () =>
+        `cannot read machine file '${p('big.json')}': it is 1.0 MiB (1048577 bytes), over the 1.0 MiB limit for a machine file`,
+    ],
+    // empty values
+    ['an empty --hz', () => ['simulate', '--hz', ''], () => '--hz expects a value, got an empty one'],
+    ['an empty --seed', () => ['simulate', '--seed', ''], () => '--seed expects a value, got an empty one'],
+    [
+      'an empty --offline',
+      () => ['simulate', '--offline', ''],
+      () => '--offline expects a value, got an empty one',
+    ],
+    [
+      'an empty --fault',
+      () => ['simulate', '--fault', ''],
+      () => '--fault expects a value, got an empty one',
+    ],
+    ['an empty --cost', () => ['simulate', '--cost', ''], () => '--cost expects a value, got an empty one'],
+    [
+      'an empty --cost value',
+      () => ['simulate', '--cost', 'mmioWriteNs='],
+      () => "--cost mmioWriteNs expects a number, got ''",
+    ],
+    ['an empty -m', () => ['simulate', '-m', ''], () => /^unknown machine preset '' \(known: [^\n]*\)$/],
+    // names that exist on Object.prototype
+    [
+      '-m constructor',
+      () => ['simulate', '-m', 'constructor'],
+      () => /^unknown machine preset 'constructor' \(known: [^\n]*\)$/,
+    ],
+    [
+      '-m __proto__',
+      () => ['simulate', '-m', '__proto__'],
+      () => /^unknown machine preset '__proto__' \(known: [^\n]*\)$/,
+    ],
+    [
+      '--fault constructor',
+      () => ['simulate', '--fault', 'constructor'],
+      () => /^bad --fault 'constructor': expected KIND[^\n]*, KIND one of error-status, [^\n]*$/,
+    ],
+    [
+      '--profile constructor',
+      () => ['simulate', '--profile', 'constructor'],
+      () => "--profile: unknown device profile 'constructor' (ideal, limited-cache, slow)",
+    ],
+    [
+      '--cpu-fault 0=constructor',
+      () => ['simulate', '--cpu-fault', '0=constructor'],
+      () => /^bad --cpu-fault '0=constructor': expected CPU=KIND[^\n]*, KIND one of never-arrives, [^\n]*$/,
+    ],
+    [
+      '--hz toString',
+      () => ['simulate', '--hz', 'toString'],
+      () => "--hz must be one of 100, 250, 300, 1000, got 'toString'",
+    ],
+    [
+      'a machine file extending __proto__',
+      () => ['simulate', '-m', p('extends-proto.json')],
+      () =>
+        new RegExp(
+          `^machine file '${p('extends-proto\\.json')}': "extends" must name a preset \\(gnr-2s, [^\\n]*\\)$`,
+        ),
+    ],
+    [
+      "a machine file with a 'constructor' key",
+      () => ['simulate', '-m', p('constructor-key.json')],
+      () => "machine field 'constructor': unknown field",
+    ],
+    [
+      "a machine file with a '__proto__' key",
+      () => ['simulate', '-m', p('proto-key.json')],
+      () => "machine field '__proto__': unknown field",
+    ],
+    // control characters in names
+    [
+      'a machine name with an ANSI escape (JSON)',
+      () => ['simulate', '-m', p('escape-name.json')],
+      () => "machine field 'name': control characters are not allowed",
+    ],
+    [
+      'a machine name with a newline (YAML)',
+      () => ['simulate', '-m', p('newline-name.yaml')],
+      () => "machine field 'name': control characters are not allowed",
+    ],
+    [
+      'a preset name with an ANSI escape: shown escaped',
+      () => ['simulate', '-m', '\u001b[2Jx'],
+      () => /^unknown machine preset '\\u001b\[2Jx' \(known: [^\n]*\)$/,
+    ],
+    // bad offline ranges
+    [
+      'an offline range that ends before it starts',
+      () => ['simulate', '-m', 'gnr-2s', '--offline', '3-1'],
+      () => "bad --offline range '3-1': it ends before it starts",
+    ],
+    [
+      'an offline list that is not one',
+      () => ['simulate', '-m', 'gnr-2s', '--offline', 'x'],
+      () => "bad --offline 'x': expected a list like 3,5-7",
+    ],
+    [
+      'an offline list with an empty item',
+      () => ['simulate', '-m', 'gnr-2s', '--offline', '1,,2'],
+      () => "bad --offline '1,,2': expected a list like 3,5-7",
+    ],
+    [
+      'an offline range past the machine (not expanded first)',
+      () => ['simulate', '-m', 'up', '--offline', '0-999999'],
+      () => "bad --offline range '0-999999': CPU 999999 does not exist (1 CPUs)",
+    ],
+    // CPU faults
+    [
+      'a late arrival without its delay',
+      () => ['simulate', '-m', 'up', '--cpu-fault', '0=late-arrival'],
+      () => "--cpu-fault '0=late-arrival': delayNs: late-arrival needs its delay (delayNs)",
+    ],
+    // compare sweeps
+    [
+      'a sweep with no values',
+      () => ['compare', '-m', 'up', '--sweep', 'image-size='],
+      () => /^bad --sweep 'image-size=': expected KEY=V1,V2,\.\.\. with KEY one of image-size, [^\n]*$/,
+    ],
+    [
+      'a sweep with an empty value',
+      () => ['compare', '-m', 'up', '--sweep', 'image-size=16K,,32K'],
+      () => "bad --sweep 'image-size=16K,,32K': an empty value (separate values with ',')",
+    ],
+    [
+      'a sweep with a trailing comma',
+      () => ['compare', '-m', 'up', '--sweep', 'image-size=16K,'],
+      () => "bad --sweep 'image-size=16K,': an empty value (separate values with ',')",
+    ],
+    [
+      'a sweep over constructor',
+      () => ['compare', '-m', 'up', '--sweep', 'constructor=1'],
+      () => /^bad --sweep 'constructor=1': expected KEY=V1,V2,\.\.\. with KEY one of image-size, [^\n]*$/,
+    ],
+  ];
+
+  for (const [label, args, line] of cases) {
+    it(label, async () => {
+      const argv = args();
+      const r = await quick(() => cli(...argv));
+      expect(r.code).toBe(2);
+      // A full device is found when the run writes to it: its summary came first.
+      if (!label.includes('/dev/full')) expect(r.stdout).toBe('');
+      expectLine(r.stderr, argv[0]!, line());
+    });
+  }
+
+  it('a socket nobody listens on as an output: found when the run writes to it, one line naming it', async () => {
+    const r = await quick(() => cli(...SIM_UP, '--json', p('dead.sock')));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^ucode-staging simulate: --json: cannot write '${p('dead.sock')}': [^\\n]*refused[^\\n]*\\n$`,
+        'i',
+      ),
+    );
+  });
+
+  it('the built binary gives the same lines (one case of each class)', () => {
+    requireDist();
+    for (const label of [
+      'an output that is the machine file',
+      'a full device as an output file (/dev/full: no space left)',
+      'a socket as the machine file',
+      'an empty --seed',
+      '-m constructor',
+      'a preset name with an ANSI escape: shown escaped',
+      'an offline range that ends before it starts',
+      'a late arrival without its delay',
+      'a sweep with an empty value',
+    ]) {
+      const [, args, line] = cases.find(([l]) => l === label)!;
+      const argv = args();
+      const r = spawnSync(process.execPath, [BUILT_MAIN, ...argv], {
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { ...process.env, UCODE_STAGING_FIRMWARE_DIR: join(dir, 'no-firmware') },
+      });
+      expect([label, r.status]).toEqual([label, 2]);
+      expectLine(r.stderr, argv[0]!, line());
+    }
+  });
+});
+
+describe('library options: a SimulationInputError naming the option', () => {
+  const bad: [string, SimulateOptions, string][] = [
+    ['a NaN seed', { seed: Number.NaN }, "option 'seed': Invalid input: expected number, received NaN"],
+    [
+      'an infinite seed',
+      { seed: Number.POSITIVE_INFINITY },
+      "option 'seed': Invalid input: expected number, received Infinity",
+    ],
+    ['a seed of 2^32', { seed: 2 ** 32 }, "option 'seed': Too big: expected number to be <=4294967295"],
+    [
+      'a string as the seed',
+      { seed: '5' as unknown as number },
+      "option 'seed': Invalid input: expected number, received string",
+    ],
+    [
+      'an ArrayBuffer as the firmware',
+      { firmware: new ArrayBuffer(8) as never },
+      "option 'firmware': expected a Uint8Array or a FirmwareSource ({ request(name), description })",
+    ],
+    [
+      'a path string as the firmware',
+      { firmware: '/lib/firmware' as never },
+      "option 'firmware': expected a Uint8Array or a FirmwareSource ({ request(name), description })",
+    ],
+    [
+      'a NaN image size',
+      { syntheticImageBytes: Number.NaN },
+      "option 'syntheticImageBytes': Invalid input: expected number, received NaN",
+    ],
+    [
+      'an image size of 51 bytes (under a header and one dword)',
+      { syntheticImageBytes: 51 },
+      "option 'syntheticImageBytes': Too small: expected number to be >=52",
+    ],
+    [
+      'an image size over 256 MiB',
+      { syntheticImageBytes: 2 ** 28 + 1 },
+      "option 'syntheticImageBytes': Too big: expected number to be <=268435456",
+    ],
+    [
+      'a fractional image size',
+      { syntheticImageBytes: 52.5 },
+      "option 'syntheticImageBytes': Invalid input: expected int, received number",
+    ],
+  ];
+  for (const [label, opts, message] of bad) {
+    it(label, () => {
+      let err: unknown;
+      try {
+        simulate({ machine: 'up', syntheticImageBytes: 8192, ...opts });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(SimulationInputError);
+      expect((err as Error).message).toBe(message);
+    });
+  }
 });
