@@ -1,4 +1,5 @@
 import type { PackageStaging } from '../kernel/intel/staging-report.js';
+import { KERNEL_LIMITS, MODEL_LIMITS } from '../kernel/limits.js';
 import type { MailboxTransaction, MisuseRecord } from '../platform/mailbox/device.js';
 import type { SimulationResult } from '../sim/result-types.js';
 import { type DrawnRun, FAULT_ERRNO } from './space.js';
@@ -39,6 +40,7 @@ export interface Violation {
 export const INVARIANT_NAMES = [
   'terminates',
   'staged-copy-identical',
+  'staged-copy-ready-before-use',
   'revisions-consistent',
   'staging-errno-matches-fault',
   'policy-obeyed',
@@ -55,11 +57,17 @@ export interface Invariant {
 }
 
 /** msleep(1) polls per transaction before -ETIMEDOUT (MBOX_XACTION_TIMEOUT_MS). */
-const POLL_ITERATIONS = 10_000;
-const CHUNK = 4096;
+const POLL_ITERATIONS = KERNEL_LIMITS.stagingPollIterations;
+const CHUNK = KERNEL_LIMITS.stagingChunkBytes;
 const END_OFFSET = 0xffff_ffff;
 const RESP_ERROR = 0x4;
 const STATUS_ERROR = 0x4;
+const STATUS_READY = 0x8000_0000;
+/** The only response header the kernel accepts: 0x8086 | 0xb << 16, size 16 bytes (4 dwords). */
+const RESPONSE_HEADER_LOW = 0x000b_8086;
+const RESPONSE_HEADER_HIGH = 4;
+/** Outcomes in which the reload write never returns. */
+const NEVER_RETURNS = new Set(['panic', 'hang', 'kernel-does-not-terminate']);
 
 const violation = (invariant: InvariantName, message: string): Violation => ({ invariant, message });
 
@@ -76,6 +84,18 @@ function terminates(rec: RunRecord): Violation | undefined {
   const r = rec.result;
   if (!r) return v('no result');
   if (!Number.isFinite(r.reload.endNs)) return v(`the reload write never returned (end ${r.reload.endNs})`);
+  if (NEVER_RETURNS.has(r.outcome) !== (r.writeReturn === null)) {
+    return v(
+      `outcome '${r.outcome}' but the write ${r.writeReturn === null ? 'never returns' : `returns ${r.writeReturn}`}`,
+    );
+  }
+  if ((r.outcome === 'hang' || r.outcome === 'kernel-does-not-terminate') && !r.stuck) {
+    return v(`outcome '${r.outcome}' without saying where the kernel is stuck`);
+  }
+  if (r.outcome === 'kernel-does-not-terminate') {
+    const why = neverEnds(rec);
+    if (why) return v(why);
+  }
   const len = rec.run.imageBytes;
   const m = r.machine;
   const maxPasses = m.packages * m.coresPerPackage;
@@ -83,7 +103,7 @@ function terminates(rec: RunRecord): Violation | undefined {
     return v(`${r.staging.packages.length} staging passes for ${maxPasses} primary threads`);
   }
   for (const p of r.staging.packages) {
-    const bound = chunkBound(r, len);
+    const bound = chunkBound(r, len, rec.run.fault?.kind === 'respond');
     if (p.chunks > bound)
       return v(`package ${p.pkg}: ${p.chunks} chunks sent, the budget allows at most ${bound}`);
     const pollBound = (p.chunks || 1) * pollIterations(r);
@@ -100,12 +120,41 @@ function pollIterations(r: SimulationResult): number {
   return r.policy.poll === 'fine' ? Math.ceil((POLL_ITERATIONS * 1000) / r.policy.pollUs) : POLL_ITERATIONS;
 }
 
-/** Most GOs one pass can issue under the policy's budget. */
-function chunkBound(r: SimulationResult, len: number): number {
+/**
+ * Most GOs one pass can issue under the policy's budget. A scripted device can
+ * move the transfer off the 4 KB grid: chunks as small as one byte, and up to the
+ * model's bound of empty ones before the run is reported as never ending.
+ */
+function chunkBound(r: SimulationResult, len: number, scripted: boolean): number {
   const chunks = Math.ceil(len / CHUNK);
-  if (r.policy.budget === 'per-chunk') return chunks * (r.policy.chunkRetries + 1);
+  if (r.policy.budget === 'per-chunk') return (chunks + 1) * (r.policy.chunkRetries + 1);
+  if (scripted) return KERNEL_LIMITS.stagingBudgetFactor * len + MODEL_LIMITS.stagingNoProgressIterations;
   const smallest = len % CHUNK || CHUNK;
   return Math.floor((2 * len) / Math.min(CHUNK, smallest)) + 1;
+}
+
+/**
+ * A run reported as never ending must be one: its last staging pass ends with
+ * the model's bound of transactions in a row that carried no bytes, each
+ * answered with the image length as the next offset (the one way do_stage()
+ * loops for ever). Returns why not, or undefined.
+ */
+function neverEnds(rec: RunRecord): string | undefined {
+  const r = rec.result!;
+  const hw = rec.hardware;
+  const pass = r.staging.packages.at(-1);
+  if (r.staging.reason !== 'does-not-terminate' || !pass) {
+    return "outcome 'kernel-does-not-terminate' but staging did not stop in a loop";
+  }
+  if (!hw) return undefined;
+  const txs = passTransactions(hw, pass);
+  const n = MODEL_LIMITS.stagingNoProgressIterations;
+  const tail = txs.slice(-n);
+  const len = rec.run.imageBytes;
+  if (tail.length < n || tail.some((t) => t.bytes !== 0 || t.nextOffset !== len)) {
+    return `outcome 'kernel-does-not-terminate', but the last ${n} transactions of package ${pass.pkg} are not all empty requests answered with offset ${len}`;
+  }
+  return undefined;
 }
 
 // ---- a completed staging left a byte-identical copy ----
@@ -142,17 +191,57 @@ function stagedCopyIdentical(rec: RunRecord): Violation | undefined {
     }
   }
   for (const pass of lastPassPerPackage(r.staging.packages)) {
-    if (pass.errno === 0 && hw.staged[pass.pkg] === undefined) {
+    // A scripted device may say END without holding a copy; the host cannot tell.
+    const scripted = passTransactions(hw, pass).some((t) => t.fault === 'respond');
+    if (
+      pass.errno === 0 &&
+      r.outcome !== 'kernel-does-not-terminate' &&
+      !scripted &&
+      hw.staged[pass.pkg] === undefined
+    ) {
       return v(`package ${pass.pkg} staged successfully but its mailbox holds no staged copy`);
     }
   }
   for (const a of r.applies) {
     const pkg = r.cpus[a.cpu]?.package;
-    const holds = pkg !== undefined && hw.staged[pkg] !== undefined;
+    // The copy the device holds at the end existed from its ready time on.
+    const readyNs = pkg === undefined ? null : (r.devices[pkg]?.stagedAtNs ?? null);
+    const holds =
+      pkg !== undefined && hw.staged[pkg] !== undefined && readyNs !== null && readyNs <= a.startNs;
     if (a.staged ? !holds : holds && a.outcome === 'updated') {
       // Rules (a)-(c): only a completed stage of this image makes WRMSR 0x79 activation-only, and then always.
       return v(
         `CPU ${a.cpu} applied ${a.staged ? 'as staged' : 'unstaged'} but package ${pkg} ${holds ? 'holds' : 'holds no'} staged copy`,
+      );
+    }
+  }
+  return undefined;
+}
+
+// ---- a staged copy is used only once the device has finished it ----
+
+/**
+ * Rules (a)-(c) with time: WRMSR 0x79 can use a staged copy only if the device
+ * had completed it when the write began (the ready time of the transaction that
+ * completed it), whatever the host saw: a host that timed out before then left
+ * the device still working, and the apply finds no copy.
+ */
+function stagedCopyReadyBeforeUse(rec: RunRecord): Violation | undefined {
+  const v = (m: string) => violation('staged-copy-ready-before-use', m);
+  const r = rec.result;
+  if (!r) return undefined;
+  for (const a of r.applies) {
+    if (!a.staged) continue;
+    const pkg = r.cpus[a.cpu]?.package;
+    const device = pkg === undefined ? undefined : r.devices[pkg];
+    if (!device || device.stagedAtNs === null) {
+      return v(
+        `CPU ${a.cpu} applied as staged at ${a.startNs} ns but package ${pkg} never completed a staged copy`,
+      );
+    }
+    if (device.stagedAtNs > a.startNs) {
+      return v(
+        `CPU ${a.cpu} applied as staged at ${a.startNs} ns, before package ${pkg}'s copy was complete at ${device.stagedAtNs} ns`,
       );
     }
   }
@@ -182,6 +271,7 @@ const NOTHING_CHANGES = new Set([
   'hang',
   'no-change',
   'failed',
+  'kernel-does-not-terminate',
 ]);
 
 function revisionsConsistent(rec: RunRecord): Violation | undefined {
@@ -237,7 +327,16 @@ function revisionsConsistent(rec: RunRecord): Violation | undefined {
       );
     }
   }
-  if (r.outcome === 'panic' && !r.panicMessage) return v("outcome 'panic' without a panic message");
+  if (r.outcome === 'panic') {
+    if (!r.panicMessage) return v("outcome 'panic' without a panic message");
+    // panic() stops the machine: nothing starts after it.
+    const panicNs = r.log.find((l) => l.text.startsWith('Kernel panic - not syncing: '))?.timeNs;
+    const late = r.cpus.find((c) => panicNs !== undefined && c.applyStartNs > panicNs);
+    if (late)
+      return v(
+        `CPU ${late.cpu} began its apply at ${late.applyStartNs} ns, after the panic at ${panicNs} ns`,
+      );
+  }
   if (r.outcome === 'partial' || (changed.length > 0 && unchanged.length > 0 && r.outcome !== 'panic')) {
     if (r.outcome !== 'partial')
       return v(`revisions mixed across the machine but the outcome is '${r.outcome}'`);
@@ -283,12 +382,20 @@ function stagingErrnoMatchesFault(rec: RunRecord): Violation | undefined {
   const st = r.staging;
   const len = rec.run.imageBytes;
 
-  if (st.reason === 'mailbox-msr-fault') {
-    if (rec.run.fault?.kind !== 'mailbox-msr-fault' || !exp.faultPackages.includes(st.failedPackage ?? -1)) {
-      return v(`MSR 0x7a5 faulted on package ${st.failedPackage}, where no MSR fault was injected`);
+  // Every primary thread is online under the hotplug lock: the cross-call cannot fail.
+  if (st.reason === 'cross-call-failed')
+    return v('rdmsrq_on_cpu() failed, yet every primary thread is online');
+  const msrFaulted = st.packages.filter((p) => p.msrFault);
+  for (const p of msrFaulted) {
+    if (rec.run.fault?.kind !== 'mailbox-msr-fault' || !exp.faultPackages.includes(p.pkg)) {
+      return v(`MSR 0x7a5 faulted on package ${p.pkg}, where no MSR fault was injected`);
     }
-    if (failLines.length > 0) return v(`an MSR 0x7a5 fault printed '${failLines[0]}'; the kernel only warns`);
-    if (!lines.some((l) => exp.faultLine!.test(l))) return v('an MSR 0x7a5 fault without its WARNING line');
+    // The plain RDMSR reads 0 after the fixup: staging goes on at physical address 0.
+    if (p.mailboxPa !== 0)
+      return v(`package ${p.pkg}: MSR 0x7a5 faulted but staging used address ${p.mailboxPa}`);
+  }
+  if (msrFaulted.length > 0 && !lines.some((l) => exp.faultLine!.test(l))) {
+    return v('an MSR 0x7a5 fault without the unchecked MSR access warning');
   }
 
   const passes = st.packages;
@@ -296,7 +403,14 @@ function stagingErrnoMatchesFault(rec: RunRecord): Violation | undefined {
     const last = i === passes.length - 1;
     if (pass.errno !== 0 && !last) return v(`package ${pass.pkg} failed (${pass.errno}) but staging went on`);
     const txs = passTransactions(hw, pass);
-    const fired = txs.filter((t) => t.fault !== undefined && t.fault !== 'ignore-abort');
+    // A scripted answer may be one the host goes on from: it fails nothing by itself.
+    const fired = txs.filter(
+      (t) => t.fault !== undefined && t.fault !== 'ignore-abort' && t.fault !== 'respond',
+    );
+    // At address 0 the host talks to low memory, not to the device.
+    if (pass.msrFault && txs.length > 0) {
+      return v(`package ${pass.pkg} staged at address 0, yet its mailbox saw ${txs.length} GOs`);
+    }
     if (pass.errno === 0) {
       if (fired.length > 0) {
         return v(
@@ -337,6 +451,43 @@ function passTransactions(hw: HardwareState, pass: PackageStaging): readonly Mai
   return all.filter((t) => t.goNs >= pass.startNs && t.goNs <= pass.endNs);
 }
 
+/**
+ * What staging at physical address 0 gives: the campaign's machines leave low
+ * memory zero, so STATUS reads 0 and the host polls out (-ETIMEDOUT).
+ */
+function lowMemoryErrno(): number {
+  return -110;
+}
+
+/**
+ * The errno the kernel's wait_for_transaction() and fetch_next_offset() give for
+ * a transaction as the device recorded it (0: the host went on), and the line
+ * fetch_next_offset() prints first, if any.
+ */
+function answerErrno(
+  tx: MailboxTransaction,
+  len: number,
+  hostGaveUpNs: number,
+): { errno: number; line?: RegExp } {
+  // The host read STATUS for the last time before the device changed it: still 0.
+  if (tx.readyNs > hostGaveUpNs) return { errno: -110 };
+  if ((tx.statusBits & STATUS_ERROR) !== 0) return { errno: -5 };
+  if ((tx.statusBits & STATUS_READY) === 0) return { errno: -110 };
+  if (tx.respHeaderLow !== RESPONSE_HEADER_LOW || tx.respHeaderHigh !== RESPONSE_HEADER_HIGH) {
+    return { errno: -53, line: /^microcode: staging: invalid response header \(0x[0-9a-f]+\)$/ };
+  }
+  if (tx.nextOffset !== END_OFFSET && tx.nextOffset > len) {
+    return {
+      errno: -22,
+      line: new RegExp(
+        `^microcode: staging: invalid offset \\(${tx.nextOffset}\\) past the image end \\(${len}\\)$`,
+      ),
+    };
+  }
+  if ((tx.respStatus & RESP_ERROR) !== 0) return { errno: -71 };
+  return { errno: 0 };
+}
+
 /** The errno a failed pass must have, from the fault that fired or what the device answered. */
 function expectedPassErrno(
   rec: RunRecord,
@@ -347,15 +498,42 @@ function expectedPassErrno(
 ): { errno: number; why: string; line?: RegExp } | string {
   const run = rec.run;
   const exp = run.expectation;
+  if (pass.msrFault) {
+    return {
+      errno: lowMemoryErrno(),
+      why: 'staging at physical address 0 after the MSR 0x7a5 #GP (low memory reads 0)',
+    };
+  }
   if (hw.transactions[pass.pkg] === undefined) {
     // No device answers at the mailbox address: only an injected mailbox-absent explains it.
     if (run.fault?.kind !== 'mailbox-absent' || !exp.faultPackages.includes(pass.pkg)) {
       return `package ${pass.pkg} has no mailbox device, but none was removed`;
     }
-    return { errno: FAULT_ERRNO['mailbox-absent'], why: 'fault mailbox-absent', line: exp.faultLine! };
+    // Nothing decodes the address: STATUS reads all ones, READY and ERROR together.
+    return { errno: FAULT_ERRNO['mailbox-absent'], why: 'fault mailbox-absent (STATUS reads all ones)' };
   }
-  const fired = txs.filter((t) => t.fault !== undefined && t.fault !== 'ignore-abort');
   const lastTx = txs[txs.length - 1];
+  if (lastTx?.fault === 'respond' && lastTx.misuse === undefined) {
+    if (run.fault?.kind !== 'respond' || !exp.faultPackages.includes(pass.pkg)) {
+      return `a scripted answer on package ${pass.pkg}, but the run injected ${run.fault?.kind ?? 'none'}`;
+    }
+    const a = answerErrno(lastTx, len, pass.endNs);
+    if (a.errno !== 0) {
+      const out: { errno: number; why: string; line?: RegExp } = {
+        errno: a.errno,
+        why: `the scripted answer at transaction ${lastTx.index}`,
+      };
+      if (a.line) out.line = a.line;
+      return out;
+    }
+    return {
+      errno: -90,
+      why: `the re-send budget after the scripted answer (${pass.bytesSent} bytes sent for ${len})`,
+    };
+  }
+  const fired = txs.filter(
+    (t) => t.fault !== undefined && t.fault !== 'ignore-abort' && t.fault !== 'respond',
+  );
   if (fired.length > 0) {
     const f = fired[fired.length - 1]!;
     const kind = f.fault!;
@@ -386,9 +564,16 @@ function expectedPassErrno(
   if ((lastTx.statusBits & STATUS_ERROR) !== 0)
     return { errno: -5, why: `STATUS ERROR at transaction ${lastTx.index}` };
   if ((lastTx.respStatus & RESP_ERROR) !== 0) {
-    if (!staleAfterIgnoredAbort)
+    // A device taken off its script ends the transfer with an error (docs/mailbox-device.md).
+    const offScript = txs.some((t) => t.fault === 'respond');
+    if (!staleAfterIgnoredAbort && !offScript)
       return `package ${pass.pkg}: the device answered error at transaction ${lastTx.index} without a fault`;
-    return { errno: -71, why: 'a checksum failure from stale state after an ignored ABORT' };
+    return {
+      errno: -71,
+      why: offScript
+        ? 'the device giving up off its script'
+        : 'a checksum failure from stale state after an ignored ABORT',
+    };
   }
   if (lastTx.nextOffset !== END_OFFSET && lastTx.nextOffset >= 0 && lastTx.nextOffset <= len) {
     return { errno: -90, why: `the re-send budget (${pass.bytesSent} bytes sent for ${len})` };
@@ -424,6 +609,10 @@ function policyObeyed(rec: RunRecord): Violation | undefined {
   }
   if (BEFORE_STAGING.has(r.outcome)) return undefined;
   const capable = rec.run.expectation.stagingCapable;
+  // The writing task never left do_stage(): no policy decision after staging was reached.
+  if (r.outcome === 'kernel-does-not-terminate') {
+    return st.attempted ? undefined : v("outcome 'kernel-does-not-terminate' without staging");
+  }
   if (capable !== st.attempted)
     return v(
       `staging ${st.attempted ? 'attempted' : 'not attempted'} on a machine that ${capable ? 'can' : 'cannot'} stage`,
@@ -475,7 +664,8 @@ function mailboxProtocolConformant(rec: RunRecord): Violation | undefined {
   }
   for (const pass of r.staging.packages) {
     const txs = hw.transactions[pass.pkg];
-    if (!txs) continue;
+    // After an MSR 0x7a5 #GP the host staged at address 0: its GOs went to low memory.
+    if (!txs || pass.msrFault) continue;
     const n = passTransactions(hw, pass).length;
     if (n !== pass.chunks) {
       return violation(
@@ -512,6 +702,12 @@ export const INVARIANTS: readonly Invariant[] = [
     name: 'staged-copy-identical',
     description: 'every staged copy is byte-identical to the image; a successful staging leaves one',
     check: stagedCopyIdentical,
+  },
+  {
+    name: 'staged-copy-ready-before-use',
+    description:
+      'an apply uses a staged copy only if the device had completed it when the apply began (a host timeout does not complete it)',
+    check: stagedCopyReadyBeforeUse,
   },
   {
     name: 'revisions-consistent',

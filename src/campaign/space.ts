@@ -1,4 +1,4 @@
-import { EADDRNOTAVAIL, EBADR, EINVAL, EIO, EMSGSIZE, EPROTO, ETIMEDOUT } from '../kernel/errno.js';
+import { EBADR, EINVAL, EIO, EMSGSIZE, EPROTO, ETIMEDOUT } from '../kernel/errno.js';
 import type { MachineSpecInput } from '../platform/machine-spec.js';
 import {
   DEVICE_FAULT_KINDS,
@@ -42,10 +42,13 @@ export type Hz = (typeof HZ_VALUES)[number];
 /**
  * The errno the kernel returns when a fault ends a staging pass, and the line it
  * prints just before `Error: staging failed (...)` (docs/mailbox-device.md,
- * test/kernel/staging-faults.test.ts). ignore-abort has no errno of its own.
+ * test/kernel/staging-faults.test.ts). ignore-abort has no errno of its own; a
+ * respond fault's depends on what it answers (the invariant derives it from the
+ * device's record); an MSR 0x7a5 fault stages at address 0, whose result depends
+ * on what low memory holds.
  */
 export const FAULT_ERRNO: Readonly<
-  Record<Exclude<CampaignFaultKind, 'ignore-abort' | 'mailbox-msr-fault'>, number>
+  Record<Exclude<CampaignFaultKind, 'ignore-abort' | 'mailbox-msr-fault' | 'respond'>, number>
 > = {
   'error-status': -EIO,
   'error-status-not-ready': -EIO,
@@ -54,7 +57,8 @@ export const FAULT_ERRNO: Readonly<
   'offset-past-end': -EINVAL,
   'response-error': -EPROTO,
   'rerequest-forever': -EMSGSIZE,
-  'mailbox-absent': -EADDRNOTAVAIL,
+  // No device decodes the mailbox: STATUS reads all ones, READY and ERROR at once.
+  'mailbox-absent': -EIO,
 };
 
 /** A machine choice: a built-in preset, or a small machine drawn at random. */
@@ -139,7 +143,12 @@ export interface DrawnFault {
 
 export interface DrawnCpuFault {
   cpu: number;
-  kind: 'never-arrives' | 'late-arrival' | 'apply-rejected';
+  kind:
+    | 'never-arrives'
+    | 'late-arrival'
+    | 'apply-rejected'
+    | 'late-to-stop-machine'
+    | 'never-reaches-stop-machine';
   delayNs?: number;
 }
 
@@ -212,7 +221,7 @@ export function drawRun(space: CampaignSpace, seed: number): DrawnRun {
   const slowApply = rng.chance(space.slowApplyRate);
   const stagingCapable = spec.staging.archCapMcuEnum && spec.staging.mcuStaging;
   const faultErrno =
-    fault && fault.kind !== 'ignore-abort' && fault.kind !== 'mailbox-msr-fault'
+    fault && fault.kind !== 'ignore-abort' && fault.kind !== 'mailbox-msr-fault' && fault.kind !== 'respond'
       ? FAULT_ERRNO[fault.kind]
       : undefined;
   return {
@@ -306,7 +315,45 @@ function drawFault(
     placement === 'at'
       ? { kind, atTransaction: rng.int(0, chunks + 1) }
       : { kind, probability: rng.pick(space.probabilities) };
+  if (kind === 'respond') Object.assign(fault, drawScript(rng));
   return { kind, pkg, fault };
+}
+
+/**
+ * One scripted answer: a next offset the protocol allows but a plain device
+ * never gives, odd status or header bits, or odd timing (one of them, so each
+ * run isolates one behaviour; the checks derive the host's errno from what the
+ * device answered, not from this choice).
+ */
+function drawScript(rng: Rng): Partial<DeviceFault> {
+  switch (rng.int(0, 5)) {
+    case 0:
+      return {
+        offset: rng.pick([
+          'len',
+          'len+4',
+          'len-2',
+          'chunk',
+          'chunk-4096',
+          'chunk+2',
+          'chunk+8192',
+          4294967295,
+          0,
+        ]),
+      };
+    case 1:
+      // The offset equal to the image length, for ever: do_stage() never ends.
+      return { offset: 'len', sticky: true };
+    case 2:
+      return { status: rng.pick([0, 1, 3, 4, 7, 0xffff_ffff]) };
+    case 3:
+      return rng.chance(0.5) ? { headerHigh: rng.pick([0, 5, 0xffff_ffff]) } : { headerLow: 0x8086 };
+    case 4:
+      return { statusBits: rng.pick([0x8000_0004, 0x4, 0, 0x8000_0001, 0xffff_ffff]) };
+    default:
+      // Slower than the host's patience (10,000 msleep(1) at HZ=1000 is 10-20 s), or just slow.
+      return { readyNs: rng.pick([25e9, 500e6, 3e6]) };
+  }
 }
 
 /** Late arrivals around the kernel's limits: 0.5 s for offline siblings, 1 s for the rendezvous. */
@@ -318,8 +365,11 @@ const LATE_ARRIVALS_NS = [
 function drawCpuFault(rng: Rng, cpus: number): DrawnCpuFault {
   const cpu = rng.int(0, cpus - 1);
   const roll = rng.next();
-  if (roll < 0.6) return { cpu, kind: 'apply-rejected' };
-  if (roll < 0.9) return { cpu, kind: 'late-arrival', delayNs: rng.pick(LATE_ARRIVALS_NS) };
+  if (roll < 0.5) return { cpu, kind: 'apply-rejected' };
+  if (roll < 0.7) return { cpu, kind: 'late-arrival', delayNs: rng.pick(LATE_ARRIVALS_NS) };
+  // Before stop_machine's barrier a late CPU holds everyone back; the load itself is unaffected.
+  if (roll < 0.9) return { cpu, kind: 'late-to-stop-machine', delayNs: rng.pick(LATE_ARRIVALS_NS) };
+  if (roll < 0.95) return { cpu, kind: 'never-reaches-stop-machine' };
   return { cpu, kind: 'never-arrives' };
 }
 
@@ -330,10 +380,9 @@ function faultLine(kind: CampaignFaultKind, imageBytes: number): RegExp | undefi
       `^microcode: staging: invalid offset \\(\\d+\\) past the image end \\(${imageBytes}\\)$`,
     );
   }
-  if (kind === 'mailbox-absent')
-    return /^WARNING: CPU: 0 PID: 1 at arch\/x86\/kernel\/cpu\/microcode\/intel\.c do_stage$/;
+  // The exception fixup's warning for the plain RDMSR (printed once, when the read faults).
   if (kind === 'mailbox-msr-fault') {
-    return /^WARNING: CPU: 0 PID: 1 at arch\/x86\/kernel\/cpu\/microcode\/intel\.c stage_microcode$/;
+    return /^unchecked MSR access error: RDMSR from 0x7a5 at rIP: 0x\? \(__rdmsr_on_cpu\+0x\?\/0x\?\)$/;
   }
   return undefined;
 }

@@ -1,16 +1,22 @@
 import type { CpuAvailability, HostPort } from '../platform/host-port.js';
 import type { CostModel } from '../time/cost-model.js';
 import { EBADFD, EBUSY, EIO, ENOENT, EOPNOTSUPP } from './errno.js';
+import { KERNEL_LIMITS } from './limits.js';
 import type { MicrocodeOps, StagingOutcome, UcodeState } from './ops.js';
 import type { Policy } from './policy.js';
-import { hex, hex08, type KernelLog } from './printk.js';
+import { hex, hex08, type KernelLog, type TaintFlag } from './printk.js';
+import { KernelDoesNotTerminate, type NonTermination } from './stuck.js';
 import type { Tracer } from './trace.js';
 
 const US = 1_000;
-/** wait_for_cpus()/wait_for_ctrl(): USEC_PER_SEC iterations of a 1 us delay. */
-const RENDEZVOUS_STEPS = 1_000_000;
+/** wait_for_cpus(): USEC_PER_SEC iterations of a 1 us delay. */
+const RENDEZVOUS_STEPS = KERNEL_LIMITS.rendezvousWaitUs;
+/** wait_for_ctrl(): the same for a sibling waiting on its primary. */
+const SIBLING_STEPS = KERNEL_LIMITS.siblingWaitUs;
 /** kick_offline_cpus(): USEC_PER_SEC / 2 iterations of udelay(1). */
-const OFFLINE_KICK_STEPS = 500_000;
+const OFFLINE_KICK_STEPS = KERNEL_LIMITS.offlineKickUs;
+/** What `echo 1 > reload` writes: "1\n", so a successful write returns 2. */
+const RELOAD_WRITE_BYTES = 2;
 
 /** A CPU's ucode_ctrl.result after the load; 'unset' is the initial -1 (counted as failed). */
 export type CpuResult = UcodeState | 'unset';
@@ -40,7 +46,9 @@ export type LoadOutcome =
   | 'busy'
   | 'aborted'
   | 'panic'
-  | 'hang';
+  | 'hang'
+  /** The writing task loops for ever in kernel code (the machine keeps running; the write never returns). */
+  | 'kernel-does-not-terminate';
 
 /** The kernel's tally of ucode_ctrl.result over the present CPUs. */
 export interface LoadCounts {
@@ -62,15 +70,28 @@ export type RendezvousOutcome =
   | { kind: 'released'; window: StopWindow }
   /** A sibling gave up on its primary: panic() at `atNs`, which the machine does not survive. */
   | { kind: 'panic'; atNs: number; primary: number; message: string }
-  /** stop_machine waits for `cpu`, which never runs the handler: the reload never returns. */
-  | { kind: 'hang'; cpu: number; reason: string };
+  /** stop_machine waits for `cpu`, which never gets there or never leaves the handler: the reload never returns. */
+  | { kind: 'hang'; cpu: number; reason: string; stuck: NonTermination };
 
 export interface LateLoadReport {
   outcome: LoadOutcome;
-  /** What the write to /sys/devices/system/cpu/microcode/reload returns: 0 or -errno. */
+  /**
+   * What load_late_locked() returns: 0 or -errno. NaN when the write never
+   * returns (panic, hang, kernel-does-not-terminate): there is no return value.
+   */
   returnCode: number;
+  /**
+   * What reload_store() returns to the write(2): the bytes written (2, for "1\n")
+   * when load_late_locked() returned 0, else its -errno; null when it never returns.
+   */
+  writeReturn: number | null;
+  /** Whether the write returned at all. */
+  returned: boolean;
   safe: boolean;
+  /** Any taint flag set (see `taints`). */
   tainted: boolean;
+  /** The kernel's taint flags after the run: TAINT_WARN from a WARN, TAINT_CPU_OUT_OF_SPEC from the load. */
+  taints: TaintFlag[];
   oldRevision: number;
   newRevision: number;
   counts: LoadCounts;
@@ -82,6 +103,8 @@ export interface LateLoadReport {
   panicMessage?: string;
   /** Why the machine never came back from stop_machine (the kernel prints nothing: it is stuck). */
   hangReason?: string;
+  /** Where the kernel would loop or wait for ever (outcomes 'hang' and 'kernel-does-not-terminate'). */
+  stuck?: NonTermination;
 }
 
 /**
@@ -130,8 +153,11 @@ export interface CoreOptions {
 
 /** The parts of a report known only on some of the ways a load ends. */
 type ReportEnd = Partial<
-  Pick<LateLoadReport, 'tainted' | 'newRevision' | 'stopWindow' | 'panicMessage' | 'hangReason'>
+  Pick<LateLoadReport, 'newRevision' | 'stopWindow' | 'panicMessage' | 'hangReason' | 'stuck'>
 >;
+
+/** The ways a late load ends without the reload write ever returning. */
+const NEVER_RETURNS: ReadonlySet<LoadOutcome> = new Set(['panic', 'hang', 'kernel-does-not-terminate']);
 
 /**
  * The vendor-neutral microcode core (Linux core.c): driver init and the late
@@ -176,19 +202,32 @@ export class MicrocodeCore {
     }
 
     // Staging is preemptible and needs no stopped CPUs; if it fails the load goes on unstaged.
-    if (ops.useStaging) run.staging = ops.stageMicrocode();
+    if (ops.useStaging) {
+      try {
+        run.staging = ops.stageMicrocode();
+      } catch (err) {
+        if (!(err instanceof KernelDoesNotTerminate)) throw err;
+        return this.finish(run, 'kernel-does-not-terminate', Number.NaN, { stuck: err.stuck });
+      }
+    }
     if (policy.staging === 'require' && !run.staging?.ok) {
       const err = run.staging?.errno || -EOPNOTSUPP;
-      log.prErr(
+      log.prOurs(
+        'err',
         `Staging required but ${run.staging ? `failed (${err})` : 'not available'}: late load aborted.`,
+        'policy staging=require: the kernel has no such policy and prints no such line',
       );
       ops.finalizeLateLoad(true);
       return this.finish(run, 'aborted', err);
     }
 
     const stopped = rendezvous(this.o, run);
-    if (stopped.kind === 'panic') return this.finish(run, 'panic', 0, { panicMessage: stopped.message });
-    if (stopped.kind === 'hang') return this.finish(run, 'hang', 0, { hangReason: stopped.reason });
+    if (stopped.kind === 'panic') {
+      return this.finish(run, 'panic', Number.NaN, { panicMessage: stopped.message });
+    }
+    if (stopped.kind === 'hang') {
+      return this.finish(run, 'hang', Number.NaN, { hangReason: stopped.reason, stuck: stopped.stuck });
+    }
     const stopWindow = stopped.window;
     port.runAt(stopWindow.endNs);
 
@@ -224,7 +263,7 @@ export class MicrocodeCore {
       log.prErr(`update failed: ${c.failed} CPUs failed ${c.timedOut} CPUs timed out`);
       return this.finish(run, 'failed', -EIO, { stopWindow });
     }
-    const tainted = !isSafe || c.failed > 0 || c.timedOut > 0;
+    if (!isSafe || c.failed > 0 || c.timedOut > 0) log.addTaint('TAINT_CPU_OUT_OF_SPEC');
     log.prInfo(`load: updated on ${c.updated} primary CPUs with ${c.siblings} siblings`);
     if (c.failed || c.timedOut) {
       log.prErr(`load incomplete. ${onlineCount - (c.updated + c.siblings)} CPUs timed out or failed`);
@@ -232,12 +271,13 @@ export class MicrocodeCore {
     const newRevision = ops.bootRevision;
     log.prInfo(`revision: ${hex(run.oldRevision)} -> ${hex(newRevision)}`);
     const rc = c.updated + c.siblings === onlineCount ? 0 : -EIO;
-    return this.finish(run, rc === 0 ? 'updated' : 'partial', rc, { tainted, newRevision, stopWindow });
+    return this.finish(run, rc === 0 ? 'updated' : 'partial', rc, { newRevision, stopWindow });
   }
 
   /**
-   * The report of a load that ended now. A panicked or hung machine never
-   * returns from the reload write, so only a returning one gets its span.
+   * The report of a load that ended now. A panicked or hung machine, or a task
+   * stuck in a kernel loop, never returns from the reload write: it gets no
+   * return value and no reload span.
    */
   private finish(
     run: LateLoadRun,
@@ -246,14 +286,17 @@ export class MicrocodeCore {
     end: ReportEnd = {},
   ): LateLoadReport {
     const endNs = this.o.port.now();
-    if (outcome !== 'panic' && outcome !== 'hang') {
-      this.o.tracer.span('reload', 'reload', 0, run.startNs, endNs, { returnCode });
-    }
+    const returned = !NEVER_RETURNS.has(outcome);
+    if (returned) this.o.tracer.span('reload', 'reload', 0, run.startNs, endNs, { returnCode });
+    const taints = [...this.o.log.taints];
     return {
       outcome,
-      returnCode,
+      returnCode: returned ? returnCode : Number.NaN,
+      writeReturn: returned ? (returnCode === 0 ? RELOAD_WRITE_BYTES : returnCode) : null,
+      returned,
       safe: run.safe,
-      tainted: end.tainted ?? false,
+      tainted: taints.length > 0,
+      taints,
       oldRevision: run.oldRevision,
       newRevision: end.newRevision ?? run.oldRevision,
       counts: run.counts,
@@ -264,6 +307,7 @@ export class MicrocodeCore {
       endNs,
       panicMessage: end.panicMessage,
       hangReason: end.hangReason,
+      stuck: end.stuck,
     };
   }
 }
@@ -337,7 +381,22 @@ export function rendezvous(o: RendezvousEnv, run: LateLoadRun): RendezvousOutcom
   const { cpus, online, offline } = run;
   const T0 = port.now();
   run.lateCpusIn = online.length;
-  stopCpus(o, run, T0);
+  const missing = stopCpus(o, run, T0);
+  if (missing) {
+    // multi_cpu_stop() has no timeout: every other CPU acknowledges its state and waits for this one.
+    const reason = `stop_machine never completes: CPU ${missing.cpu} never reached stop_machine`;
+    return {
+      kind: 'hang',
+      cpu: missing.cpu,
+      reason,
+      stuck: {
+        where: 'multi_cpu_stop()',
+        loop: 'do { ... } while (curstate != MULTI_STOP_EXIT): each state waits for every CPU to acknowledge it',
+        reason: `CPU ${missing.cpu}'s stop_machine thread never runs, so no CPU passes the first state and none enters the microcode handler; no timeout applies and nothing is printed`,
+        bound: 'none: the model knows at once that the CPU never gets there',
+      },
+    };
+  }
   // If CPU 0 never arrives it never kicks anyone: the machine hangs in stop_machine below.
   const cpu0Proceeds =
     offline.length === 0 || !Number.isFinite(cpus[0]!.arrivedNs) || kickOfflineCpus(o, run);
@@ -351,6 +410,8 @@ export function rendezvous(o: RendezvousEnv, run: LateLoadRun): RendezvousOutcom
       port.runAt(panic.atNs);
       const message = `Microcode load: Primary CPU ${panic.primary} timed out`;
       log.printk('emerg', `Kernel panic - not syncing: ${message}`);
+      // panic() ends with its end marker (the stack dump and notifiers in between are not modelled).
+      log.printk('emerg', `---[ end Kernel panic - not syncing: ${message} ]---`);
       return { kind: 'panic', atNs: panic.atNs, primary: panic.primary, message };
     }
   } else {
@@ -358,7 +419,17 @@ export function rendezvous(o: RendezvousEnv, run: LateLoadRun): RendezvousOutcom
     // stop_machine waits for every CPU to finish the handler: it never returns.
     if (stuck) {
       const reason = `stop_machine never completes: CPU ${stuck.cpu} never reached the rendezvous`;
-      return { kind: 'hang', cpu: stuck.cpu, reason };
+      return {
+        kind: 'hang',
+        cpu: stuck.cpu,
+        reason,
+        stuck: {
+          where: 'multi_cpu_stop()',
+          loop: 'do { ... } while (curstate != MULTI_STOP_EXIT): the other CPUs left the handler and wait for the last acknowledgement',
+          reason: `CPU ${stuck.cpu} passed stop_machine's barrier but never reached the microcode handler, so it never finishes its part; the others timed out in wait_for_cpus() and wait in stop_machine for it`,
+          bound: 'none: the model knows at once that the CPU never gets there',
+        },
+      };
     }
   }
 
@@ -369,13 +440,34 @@ export function rendezvous(o: RendezvousEnv, run: LateLoadRun): RendezvousOutcom
   return { kind: 'released', window: { startNs, endNs } };
 }
 
-/** Each CPU's stopper thread is woken in turn, then the CPU raises an NMI to itself. */
-function stopCpus(o: RendezvousEnv, run: LateLoadRun, T0: number): void {
+/**
+ * stop_machine(): each CPU's stopper thread is woken in turn (late if the CPU
+ * is held before it, stopMachineDelayNs). multi_cpu_stop() moves every CPU
+ * through its states together: no CPU runs load_cpus_stopped() before the last
+ * one has acknowledged, so the handler starts after the latest stopper. Each CPU
+ * then raises an NMI to itself and reaches the handler (later if held there,
+ * stallNs). Returns the CPU that never reaches stop_machine, if one does not.
+ */
+function stopCpus(o: RendezvousEnv, run: LateLoadRun, T0: number): CpuTimeline | undefined {
   const { cost, cpuAvailability } = o;
+  let barrier = T0;
+  let missing: CpuTimeline | undefined;
   run.online.forEach((t, k) => {
     t.stoppedNs = T0 + cost.stopMachineEntryNs + k * cost.stopMachineFanoutNs;
-    t.arrivedNs = t.stoppedNs + cpuAvailability.stallNs(t.cpu) + cost.nmiSelfIpiNs;
+    const late = cpuAvailability.stopMachineDelayNs(t.cpu);
+    if (!Number.isFinite(late)) {
+      missing ??= t;
+      return;
+    }
+    t.stoppedNs += late;
+    barrier = Math.max(barrier, t.stoppedNs);
   });
+  if (missing) {
+    missing.stoppedNs = Number.NaN;
+    return missing;
+  }
+  for (const t of run.online) t.arrivedNs = barrier + cpuAvailability.stallNs(t.cpu) + cost.nmiSelfIpiNs;
+  return undefined;
 }
 
 /**
@@ -447,8 +539,9 @@ function loadPrimaries(o: RendezvousEnv, counted: CpuTimeline[]): void {
 
 /**
  * load_secondary(): a sibling waits (1 s at most) for its primary, then applies
- * if the primary updated or was current, else copies its result. Returns the
- * first sibling timeout, which panics the machine.
+ * if the primary updated or was current, else copies its result. The first
+ * sibling to give up panics the machine: nothing that would start after that
+ * moment happens. Returns that panic.
  */
 function loadSecondaries(
   o: RendezvousEnv,
@@ -456,16 +549,22 @@ function loadSecondaries(
   counted: CpuTimeline[],
 ): { atNs: number; primary: number } | undefined {
   let panic: { atNs: number; primary: number } | undefined;
-  const secondaries = counted.filter((t) => t.ctrlCpu !== t.cpu).sort((a, b) => a.releasedNs - b.releasedNs);
-  for (const t of secondaries) {
+  const waits: { t: CpuTimeline; primary: CpuTimeline; start: number }[] = [];
+  for (const t of counted) {
+    if (t.ctrlCpu === t.cpu) continue;
     const primary = run.cpus[t.ctrlCpu]!;
     const steps = Math.ceil(Math.max(0, primary.doneNs - t.releasedNs) / US);
-    if (steps >= RENDEZVOUS_STEPS) {
-      const atNs = t.releasedNs + RENDEZVOUS_STEPS * US;
+    if (steps >= SIBLING_STEPS) {
+      const atNs = t.releasedNs + SIBLING_STEPS * US;
       if (!panic || atNs < panic.atNs) panic = { atNs, primary: t.ctrlCpu };
       continue;
     }
-    const start = t.releasedNs + steps * US;
+    waits.push({ t, primary, start: t.releasedNs + steps * US });
+  }
+  waits.sort((a, b) => a.start - b.start);
+  for (const { t, primary, start } of waits) {
+    // After panic() the machine is stopped: a sibling still waiting then never goes on.
+    if (panic && start >= panic.atNs) continue;
     o.tracer.span('wait_primary', 'wait for primary', t.cpu, t.releasedNs, start);
     if (primary.result === 'updated' || primary.result === 'ok') apply(o, t, start);
     else {
@@ -487,7 +586,9 @@ function apply(o: RendezvousEnv, t: CpuTimeline, startNs: number): void {
 
 /**
  * Every counted CPU gives up after 1 s, in time order, each re-incrementing
- * late_cpus_in; the first primary to give up prints how many are missing.
+ * late_cpus_in. `load: %d CPUs timed out` is pr_err_once() at two call sites,
+ * __load_primary() and load_secondary(): the first primary and the first
+ * secondary to give up each print it, with late_cpus_in - 1 at that moment.
  */
 function timeoutAll(o: RendezvousEnv, run: LateLoadRun, counted: CpuTimeline[]): void {
   const { port, log, tracer } = o;
@@ -498,7 +599,6 @@ function timeoutAll(o: RendezvousEnv, run: LateLoadRun, counted: CpuTimeline[]):
     events.push({ t: t.arrivedNs + RENDEZVOUS_STEPS * US, delta: +1, cpu: t });
   }
   events.sort((a, b) => a.t - b.t || a.delta - b.delta);
-  let printed = false;
   for (const e of events) {
     run.lateCpusIn += e.delta;
     const t = e.cpu;
@@ -506,11 +606,9 @@ function timeoutAll(o: RendezvousEnv, run: LateLoadRun, counted: CpuTimeline[]):
     t.result = 'timeout';
     t.releasedNs = t.doneNs = e.t;
     tracer.span('rendezvous', 'wait_for_cpus (timed out)', t.cpu, t.arrivedNs, e.t);
-    if (!printed && t.ctrlCpu === t.cpu) {
-      printed = true;
-      port.runAt(e.t);
-      log.prErr(`load: ${run.lateCpusIn - 1} CPUs timed out`);
-    }
+    port.runAt(e.t);
+    const site = t.ctrlCpu === t.cpu ? '__load_primary' : 'load_secondary';
+    log.prErrOnce(`${site}.timeout`, `load: ${run.lateCpusIn - 1} CPUs timed out`);
   }
 }
 

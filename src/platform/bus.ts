@@ -26,6 +26,12 @@ interface Range {
   device: MmioDevice;
 }
 
+/** Memory that is not System RAM (firmware-reserved): ioremap() maps it and accesses reach the dwords. */
+interface ReservedRam {
+  base: number;
+  words: Uint32Array;
+}
+
 /**
  * Physical MMIO ranges and the host's ioremap() mappings of them.
  *
@@ -40,8 +46,18 @@ export class MmioBus {
   recorder: MmioTraceRecorder | undefined;
 
   private readonly ranges: Range[] = [];
+  private readonly reserved: ReservedRam[] = [];
+  /** What a read from an address no device decodes returns (writes there are dropped). */
+  private undecodedValue = 0xffff_ffff;
   /** Slot 0 is never a mapping (0 is ioremap()'s failure value); slots are appended in order. */
   private readonly slotDevice: (MmioDevice | undefined)[] = [undefined];
+  /**
+   * Mappings no device decodes: undefined = a device slot; null = nothing
+   * answers; a Uint32Array = reserved memory (the slot's offset indexes it). Kept
+   * apart from slotDevice so the dword path only ever sees devices.
+   */
+  private readonly slotBacking: (Uint32Array | null | undefined)[] = [undefined];
+  private readonly slotBackingOffset: number[] = [0];
   private slotDeviceOffset = new Float64Array(INITIAL_SLOTS);
   private slotPhys = new Float64Array(INITIAL_SLOTS);
   private slotLimit = new Uint32Array(INITIAL_SLOTS);
@@ -80,14 +96,36 @@ export class MmioBus {
     this.ranges.push({ base, size, device });
   }
 
-  /** ioremap(): 0 when no device decodes the whole range, as the driver's failure value. */
+  /** Firmware-reserved memory at `base` (not System RAM, so ioremap() maps it): accesses read and write `words`. */
+  attachReserved(base: number, words: Uint32Array): void {
+    this.reserved.push({ base, words });
+  }
+
+  /** What a read from an address no device decodes returns on this platform. */
+  setUndecodedRead(value: number): void {
+    this.undecodedValue = value >>> 0;
+  }
+
+  /**
+   * ioremap(): a mapping of [pa, pa + size), whether or not a device decodes it
+   * (the kernel maps anything that is not System RAM); 0 only when the range does
+   * not fit one page or the model's mapping table is full.
+   */
   ioremap(pa: number, size: number): number {
+    if (size > PAGE_MASK + 1 || this.nextSlot >= MAX_SLOTS) return 0;
     const range = this.ranges.find((r) => pa >= r.base && pa + size <= r.base + r.size);
-    if (!range || size > PAGE_MASK + 1 || this.nextSlot >= MAX_SLOTS) return 0;
     const slot = this.nextSlot++;
     if (slot === this.slotLimit.length) this.growSlots();
-    this.slotDevice[slot] = range.device;
-    this.slotDeviceOffset[slot] = pa - range.base;
+    if (range) {
+      this.slotDevice[slot] = range.device;
+      this.slotDeviceOffset[slot] = pa - range.base;
+      this.slotBacking[slot] = undefined;
+    } else {
+      const ram = this.reserved.find((r) => pa >= r.base && pa + size <= r.base + r.words.length * 4);
+      this.slotDevice[slot] = undefined;
+      this.slotBacking[slot] = ram ? ram.words : null;
+      this.slotBackingOffset[slot] = ram ? pa - ram.base : 0;
+    }
     this.slotPhys[slot] = pa;
     this.slotLimit[slot] = size;
     this.recorder?.record(MMIO_MAP, this.clock.now, pa, size, slot);
@@ -96,10 +134,10 @@ export class MmioBus {
 
   iounmap(va: number): void {
     const slot = va >>> PAGE_SHIFT;
-    if (this.slotDevice[slot] === undefined)
-      throw new BusFault(`iounmap of unmapped address 0x${va.toString(16)}`);
+    if (!this.mapped(slot)) throw new BusFault(`iounmap of unmapped address 0x${va.toString(16)}`);
     this.recorder?.record(MMIO_UNMAP, this.clock.now, this.slotPhys[slot]!, 0, slot);
     this.slotDevice[slot] = undefined;
+    this.slotBacking[slot] = undefined;
     if (slot === this.hotSlot) {
       this.hotSlot = -1;
       this.hotDevice = undefined;
@@ -109,7 +147,9 @@ export class MmioBus {
   readl(va: number): number {
     const slot = va >>> PAGE_SHIFT;
     const off = va & PAGE_MASK;
-    if (slot !== this.hotSlot || off >= this.hotLimit) this.select(slot, off, va, 'read');
+    if (slot !== this.hotSlot || off >= this.hotLimit) {
+      if (!this.select(slot, off, va, 'read')) return this.readBacking(slot, off);
+    }
     this.clock.now += this.readNs;
     const value = this.hotDevice!.read32(this.hotDeviceOffset + off) >>> 0;
     if (this.recorder !== undefined)
@@ -120,21 +160,53 @@ export class MmioBus {
   writel(value: number, va: number): void {
     const slot = va >>> PAGE_SHIFT;
     const off = va & PAGE_MASK;
-    if (slot !== this.hotSlot || off >= this.hotLimit) this.select(slot, off, va, 'write');
+    if (slot !== this.hotSlot || off >= this.hotLimit) {
+      if (!this.select(slot, off, va, 'write')) {
+        this.writeBacking(slot, off, value);
+        return;
+      }
+    }
     this.clock.now += this.writeNs;
     if (this.recorder !== undefined)
       this.recorder.record(MMIO_WRITE, this.clock.now, this.slotPhys[slot]! + off, value >>> 0, slot);
     this.hotDevice!.write32(this.hotDeviceOffset + off, value >>> 0);
   }
 
-  /** Slow path of an access: check the mapping and make it the hot one, or fault. */
-  private select(slot: number, off: number, va: number, what: 'read' | 'write'): void {
+  /**
+   * Slow path of an access: check the mapping and make a device mapping the hot
+   * one (true), or report a mapping no device decodes (false), or fault.
+   */
+  private select(slot: number, off: number, va: number, what: 'read' | 'write'): boolean {
+    if (!this.mapped(slot) || off >= this.slotLimit[slot]!) throw this.fault(what, va);
     const device = this.slotDevice[slot];
-    if (device === undefined || off >= this.slotLimit[slot]!) throw this.fault(what, va);
+    if (device === undefined) return false;
     this.hotSlot = slot;
     this.hotDevice = device;
     this.hotDeviceOffset = this.slotDeviceOffset[slot]!;
     this.hotLimit = this.slotLimit[slot]!;
+    return true;
+  }
+
+  private mapped(slot: number): boolean {
+    return this.slotDevice[slot] !== undefined || this.slotBacking[slot] !== undefined;
+  }
+
+  /** A read no device answers: reserved memory's dword, or the platform's undecoded value. */
+  private readBacking(slot: number, off: number): number {
+    this.clock.now += this.readNs;
+    const words = this.slotBacking[slot];
+    const at = this.slotBackingOffset[slot]! + off;
+    const value = words ? (words[at >>> 2] ?? this.undecodedValue) >>> 0 : this.undecodedValue;
+    this.recorder?.record(MMIO_READ, this.clock.now, this.slotPhys[slot]! + off, value, slot);
+    return value;
+  }
+
+  private writeBacking(slot: number, off: number, value: number): void {
+    this.clock.now += this.writeNs;
+    this.recorder?.record(MMIO_WRITE, this.clock.now, this.slotPhys[slot]! + off, value >>> 0, slot);
+    const words = this.slotBacking[slot];
+    const at = this.slotBackingOffset[slot]! + off;
+    if (words && at >>> 2 < words.length) words[at >>> 2] = value >>> 0;
   }
 
   private growSlots(): void {

@@ -20,10 +20,21 @@ export interface HostPort {
   wrmsr(cpu: number, msr: number, value: bigint): void;
   /** CPUID leaf's EAX on `cpu` (leaf 1: the signature; also latches MSR 0x8b). */
   cpuidEax(cpu: number, leaf: number): number;
-  /** rdmsr_on_cpu(): an RDMSR run on `cpu` by a cross-call from the calling CPU. */
+  /**
+   * rdmsr_on_cpu(): the plain RDMSR run on `cpu` by a cross-call from the
+   * calling CPU. Throws CrossCallFault when `cpu` cannot take the call (offline),
+   * MsrFault when the RDMSR itself raises #GP there.
+   */
   rdmsrOnCpu(cpu: number, msr: number): bigint;
+  /** The task the kernel code runs as now: the writer of the reload file (its CPU and PID). */
+  currentTask(): { cpu: number; pid: number };
 
-  /** Map `size` bytes of MMIO at physical `pa`; 0 on failure. */
+  /**
+   * ioremap(): map `size` bytes at physical `pa`; 0 on failure. Any address that
+   * is not System RAM maps, whether or not a device decodes it: an access no
+   * device decodes reads what the platform returns for it (typically all ones)
+   * and a write to it is dropped.
+   */
   ioremap(pa: number, size: number): number;
   iounmap(va: number): void;
   readl(va: number): number;
@@ -52,8 +63,25 @@ export class MsrFault extends Error {
   }
 }
 
+/** smp_call_function_single() refused: the target CPU is offline (the kernel's -ENXIO). */
+export class CrossCallFault extends Error {
+  override name = 'CrossCallFault';
+  constructor(readonly cpu: number) {
+    super(`CPU ${cpu} is offline: no cross-call`);
+  }
+}
+
 /** The machine's side of CPU scheduling that the kernel cannot see coming. */
 export interface CpuAvailability {
-  /** How long `cpu` is unavailable (e.g. in SMM) before it runs kernel code it was sent to; Infinity: never. */
+  /**
+   * How late `cpu`'s stop_machine thread starts (a long interrupts-off section,
+   * SMM): before stop_machine's barrier, so it delays every CPU. Infinity: never.
+   */
+  stopMachineDelayNs(cpu: number): number;
+  /**
+   * How long `cpu` is held between stop_machine's barrier and its arrival in the
+   * microcode handler (its self-NMI delayed, SMM): after the barrier, so only
+   * this CPU is late at the rendezvous. Infinity: it never arrives.
+   */
   stallNs(cpu: number): number;
 }

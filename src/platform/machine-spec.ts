@@ -39,9 +39,16 @@ export const PackageConfigSchema = z
   .object({
     profile: DeviceProfileSchema.default({ kind: 'ideal' }),
     faults: z.array(DeviceFaultSchema).max(64).default([]),
-    /** No device decodes the mailbox address: ioremap() fails (-EADDRNOTAVAIL). */
+    /**
+     * No device decodes the mailbox address. ioremap() still maps it (only RAM is
+     * refused); every read returns `mailbox.undecodedRead`, writes are dropped.
+     */
     mailboxAbsent: z.boolean().default(false),
-    /** RDMSR 0x7a5 raises #GP on this package's CPUs (the driver warns and stops staging). */
+    /**
+     * RDMSR 0x7a5 raises #GP on this package's CPUs. The kernel reads it with the
+     * plain RDMSR: its exception fixup warns and reads 0, and staging goes on at
+     * physical address 0 (see `lowMemory`).
+     */
     mailboxMsrFault: z.boolean().default(false),
   })
   .strict();
@@ -51,18 +58,26 @@ export const CpuFaultSchema = z
   .object({
     cpu: z.number().int().min(0),
     kind: z.enum([
-      /** Never reaches the rendezvous (stuck with interrupts off). */
+      /** After stop_machine's barrier: never reaches the microcode handler (held with interrupts off). */
       'never-arrives',
-      /** Arrives `delayNs` late. */
+      /** After stop_machine's barrier: reaches the microcode handler `delayNs` late. */
       'late-arrival',
       /** Its core rejects the update (revision unchanged after WRMSR 0x79). */
       'apply-rejected',
+      /** Before the barrier: its stop_machine thread starts `delayNs` late, which holds every CPU back. */
+      'late-to-stop-machine',
+      /** Before the barrier: its stop_machine thread never runs; every other CPU waits in stop_machine for ever. */
+      'never-reaches-stop-machine',
     ]),
     delayNs: nonNegNs.optional(),
   })
   .strict()
   .refine((f) => f.kind !== 'late-arrival' || f.delayNs !== undefined, {
     message: 'late-arrival needs its delay (delayNs)',
+    path: ['delayNs'],
+  })
+  .refine((f) => f.kind !== 'late-to-stop-machine' || f.delayNs !== undefined, {
+    message: 'late-to-stop-machine needs its delay (delayNs)',
     path: ['delayNs'],
   });
 export type CpuFault = z.infer<typeof CpuFaultSchema>;
@@ -102,9 +117,25 @@ export const MachineSpecSchema = z
           .int()
           .min(16)
           .max(2 ** 40),
+        /**
+         * What a read returns from an address no device decodes (a missing
+         * mailbox): all ones on most platforms (a master abort).
+         */
+        undecodedRead: u32.default(0xffff_ffff),
       })
       .strict()
-      .default({ base: 0xfed2_0000, stride: 0x1000 }),
+      .default({ base: 0xfed2_0000, stride: 0x1000, undecodedRead: 0xffff_ffff }),
+    /**
+     * The four dwords at physical 0x0-0xf (firmware-reserved low memory, the
+     * real-mode interrupt vector table): what the driver reads and overwrites when
+     * MSR 0x7a5 faulted and staging goes on at address 0.
+     */
+    lowMemory: z.array(u32).length(4).default([0, 0, 0, 0]),
+    /** The task that writes the reload file: the CPU it runs on and its PID (a WARN prints both). */
+    reloadTask: z
+      .object({ cpu: z.number().int().min(0), pid: z.number().int().min(1).max(4_194_304) })
+      .strict()
+      .default({ cpu: 0, pid: 1000 }),
     numbering: z
       .object({
         /** 'package-major': package 0's cores first; 'interleaved': core k of every package, then k+1. */
@@ -128,6 +159,13 @@ export const MachineSpecSchema = z
         code: 'custom',
         path: ['coresPerPackage'],
         message: `${cpus} CPUs in all; the model supports at most 65536`,
+      });
+    }
+    if (m.reloadTask.cpu >= cpus || m.offlineCpus.includes(m.reloadTask.cpu)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['reloadTask', 'cpu'],
+        message: `CPU ${m.reloadTask.cpu} is not an online CPU`,
       });
     }
     for (const [i, cpu] of m.offlineCpus.entries()) {

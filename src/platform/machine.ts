@@ -2,7 +2,7 @@ import { checkBlob, effectiveTotalSize, parseHeader, signatureMatches } from '..
 import { NS_PER_US, VirtualClock } from '../time/clock.js';
 import { applyCostNs, type CostModel, DEFAULT_COST_MODEL, msleepWakeTime } from '../time/cost-model.js';
 import { MmioBus } from './bus.js';
-import { type CpuAvailability, type HostPort, MsrFault } from './host-port.js';
+import { type CpuAvailability, CrossCallFault, type HostPort, MsrFault } from './host-port.js';
 import { type MachineSpec, type PackageConfig, PackageConfigSchema } from './machine-spec.js';
 import { MailboxDevice } from './mailbox/device.js';
 import { PhysicalMemory } from './memory.js';
@@ -62,6 +62,9 @@ export class Machine implements HostPort, CpuAvailability {
   private readonly latchedRevision: Uint32Array;
   private readonly rejectingCores = new Set<number>();
   private readonly stalls = new Map<number, number>();
+  private readonly stopMachineDelays = new Map<number, number>();
+  /** Physical 0x0-0xf: firmware-reserved low memory (not System RAM: ioremap() maps it). */
+  readonly lowMemory: Uint32Array;
   private readonly cpuPlatformFlags: number;
 
   constructor(
@@ -80,9 +83,27 @@ export class Machine implements HostPort, CpuAvailability {
     this.latchedRevision = new Uint32Array(cpus);
     this.cpuPlatformFlags = 1 << spec.platformId;
     for (const f of spec.cpuFaults) {
-      if (f.kind === 'apply-rejected') this.rejectingCores.add(this.topology.coreOf[f.cpu]!);
-      else this.stalls.set(f.cpu, f.kind === 'never-arrives' ? Number.POSITIVE_INFINITY : (f.delayNs ?? 0));
+      switch (f.kind) {
+        case 'apply-rejected':
+          this.rejectingCores.add(this.topology.coreOf[f.cpu]!);
+          break;
+        case 'never-arrives':
+          this.stalls.set(f.cpu, Number.POSITIVE_INFINITY);
+          break;
+        case 'late-arrival':
+          this.stalls.set(f.cpu, f.delayNs ?? 0);
+          break;
+        case 'never-reaches-stop-machine':
+          this.stopMachineDelays.set(f.cpu, Number.POSITIVE_INFINITY);
+          break;
+        case 'late-to-stop-machine':
+          this.stopMachineDelays.set(f.cpu, f.delayNs ?? 0);
+          break;
+      }
     }
+    this.bus.setUndecodedRead(spec.mailbox.undecodedRead);
+    this.lowMemory = Uint32Array.from(spec.lowMemory);
+    this.bus.attachReserved(0, this.lowMemory);
 
     const rng = new Rng(opts.seed ?? 1);
     this.packageConfig = [];
@@ -123,6 +144,10 @@ export class Machine implements HostPort, CpuAvailability {
 
   stallNs(cpu: number): number {
     return this.stalls.get(cpu) ?? 0;
+  }
+
+  stopMachineDelayNs(cpu: number): number {
+    return this.stopMachineDelays.get(cpu) ?? 0;
   }
 
   // --- HostPort ---------------------------------------------------------
@@ -181,8 +206,13 @@ export class Machine implements HostPort, CpuAvailability {
   }
 
   rdmsrOnCpu(cpu: number, msr: number): bigint {
+    if (this.online[cpu] !== 1) throw new CrossCallFault(cpu);
     this.clock.now += this.cost.crossCallNs;
     return this.rdmsr(cpu, msr);
+  }
+
+  currentTask(): { cpu: number; pid: number } {
+    return this.spec.reloadTask;
   }
 
   ioremap(pa: number, size: number): number {
@@ -227,7 +257,9 @@ export class Machine implements HostPort, CpuAvailability {
   /** Every wait loop sleeps or spins, so checking here bounds every loop. */
   private checkLimit(): void {
     if (this.clock.now > this.timeLimitNs) {
-      throw new SimulationLimitError(`virtual time passed ${this.timeLimitNs / 1e9} s`);
+      throw new SimulationLimitError(
+        `virtual time passed ${this.timeLimitNs / 1e9} s (a longer run needs a larger time limit: --time-limit, or timeLimitNs)`,
+      );
     }
   }
 

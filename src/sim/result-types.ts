@@ -1,7 +1,8 @@
 import type { CpuTimeline, LoadCounts, LoadOutcome, StopWindow } from '../kernel/core.js';
 import type { StagingReport } from '../kernel/intel/staging-report.js';
 import type { Policy } from '../kernel/policy.js';
-import type { LogLine } from '../kernel/printk.js';
+import type { LogLine, TaintFlag } from '../kernel/printk.js';
+import type { NonTermination } from '../kernel/stuck.js';
 import type { TraceCounter, TraceSpan } from '../kernel/trace.js';
 import type { CoreApplyRecord } from '../platform/machine.js';
 import type { DeviceFault, DeviceProfile } from '../platform/mailbox/config.js';
@@ -39,14 +40,33 @@ export interface SimulationResult {
     minRequiredRevision: number;
   } | null;
   outcome: LoadOutcome;
-  /** 0 or -errno, as the reload write returns. */
+  /**
+   * What load_late_locked() returned: 0 or -errno. null in JSON (NaN in memory)
+   * when the write never returned: outcomes 'panic', 'hang', 'kernel-does-not-terminate'.
+   */
   returnCode: number;
+  /** The errno's name, '0', or 'none (the write never returns)'. */
   returnCodeName: string;
+  /**
+   * What the write(2) of "1\n" to the reload file returns, as reload_store()
+   * returns it: 2 (the bytes written) on success, else the -errno; null when the
+   * write never returns.
+   */
+  writeReturn: number | null;
   safe: boolean;
+  /** Any taint flag set (`taints`). */
   tainted: boolean;
+  /** The kernel's taint flags: TAINT_WARN (a WARN fired), TAINT_CPU_OUT_OF_SPEC (the load's). */
+  taints: TaintFlag[];
   panicMessage: string | null;
   /** Why stop_machine never returned (outcome 'hang'), or null. Not a kernel line: the kernel is stuck. */
   hangReason: string | null;
+  /**
+   * Where the kernel would wait or loop for ever (outcomes 'hang' and
+   * 'kernel-does-not-terminate'): the function, the loop, why, and where the
+   * model stopped following it. Not a kernel line: the kernel prints nothing.
+   */
+  stuck: NonTermination | null;
   revision: { old: number; new: number };
   counts: LoadCounts;
   staging: StagingSummary;
@@ -105,5 +125,11 @@ export interface DeviceRecord extends MailboxStats {
   profile: DeviceProfile;
   faults: DeviceFault[];
   stagedRevision: number | null;
+  /**
+   * When the staged copy the device holds at the end became complete (the ready
+   * time of the transaction that completed it), or null when it holds none. An
+   * apply before this time found no staged copy.
+   */
+  stagedAtNs: number | null;
   misuse: MisuseRecord[];
 }

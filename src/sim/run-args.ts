@@ -6,6 +6,7 @@ import {
   DeviceFaultSchema,
   type DeviceProfile,
   DeviceProfileSchema,
+  RESPOND_PARAMS,
 } from '../platform/mailbox/config.js';
 import { SimulationInputError } from './errors.js';
 import type { MachineInput, PackageScoped } from './machine-input.js';
@@ -96,6 +97,8 @@ export function formatDecimal(x: number): string {
 }
 
 export const MIN_IMAGE_BYTES = 52;
+/** The longest --time-limit: about 31 years of virtual time. */
+export const MAX_TIME_LIMIT_S = 1_000_000_000;
 export const MAX_IMAGE_BYTES = 256 * 1024 * 1024;
 
 /** A byte count like 1670144, 512K or 1.6M (binary K/M). */
@@ -191,18 +194,45 @@ export function formatProfile(p: DeviceProfile): string {
   return parts.length ? `${p.kind}:${parts.join(',')}` : p.kind;
 }
 
-/** `KIND[@TRANSACTION|%PROBABILITY]`. */
+/** The `respond` parameters written in hex (bit patterns); the others are plain numbers. */
+const HEX_PARAMS: ReadonlySet<string> = new Set(['status', 'headerLow', 'headerHigh', 'statusBits']);
+
+/**
+ * `KIND[@TRANSACTION|%PROBABILITY][:KEY=VALUE,...]`. Only `respond` takes
+ * parameters: offset (a dword, or len/chunk with +N or -N), status, headerLow,
+ * headerHigh, statusBits (decimal or 0x hex), readyNs, sticky (bare: true).
+ */
 export function parseFault(text: string, flag = '--fault'): DeviceFault {
-  const m = /^([a-z-]+)(?:@(\d+)|%(\d+(?:\.\d+)?))?$/.exec(text);
+  const m = /^([a-z-]+)(?:@(\d+)|%(\d+(?:\.\d+)?))?(?::(.+))?$/.exec(text);
   if (!m || !(DEVICE_FAULT_KINDS as readonly string[]).includes(m[1]!)) {
     bad(
-      `bad ${flag} ${quoted(text)}: expected KIND[@TRANSACTION|%PROBABILITY], KIND one of ${DEVICE_FAULT_KINDS.join(', ')}`,
+      `bad ${flag} ${quoted(text)}: expected KIND[@TRANSACTION|%PROBABILITY][:KEY=VALUE,...], KIND one of ${DEVICE_FAULT_KINDS.join(', ')}`,
     );
   }
-  const fault: Record<string, unknown> = { kind: m[1] };
+  const fault: Record<string, unknown> = Object.create(null);
+  fault.kind = m[1];
   if (m[2] !== undefined) fault.atTransaction = Number(m[2]);
   if (m[3] !== undefined) fault.probability = Number(m[3]);
-  return checked(DeviceFaultSchema, fault, flag, text);
+  for (const part of m[4] === undefined ? [] : m[4].split(',')) {
+    const eq = part.indexOf('=');
+    const key = eq < 0 ? part : part.slice(0, eq);
+    if (!(RESPOND_PARAMS as readonly string[]).includes(key))
+      bad(`${flag} ${quoted(text)}: unknown parameter ${quoted(key)} (${RESPOND_PARAMS.join(', ')})`);
+    if (Object.hasOwn(fault, key)) bad(`${flag} ${quoted(text)}: ${key} is given twice`);
+    const raw = eq < 0 ? 'true' : part.slice(eq + 1);
+    fault[key] = faultParam(flag, text, key, raw);
+  }
+  return checked(DeviceFaultSchema, { ...fault }, flag, text);
+}
+
+function faultParam(flag: string, text: string, key: string, raw: string): unknown {
+  if (key === 'sticky') {
+    if (raw !== 'true' && raw !== 'false') bad(`${flag} ${quoted(text)}: sticky is true or false`);
+    return raw === 'true';
+  }
+  if (key === 'offset' && /^(len|chunk)([+-]\d+)?$/.test(raw)) return raw;
+  if (/^0x[0-9a-fA-F]{1,8}$/.test(raw) && key !== 'readyNs') return Number.parseInt(raw.slice(2), 16);
+  return parseDecimal(`${flag} ${key}`, raw);
 }
 
 export function formatFault(f: DeviceFault): string {
@@ -212,7 +242,15 @@ export function formatFault(f: DeviceFault): string {
       : f.probability !== undefined
         ? `%${formatDecimal(f.probability)}`
         : '';
-  return `${f.kind}${where}`;
+  const params: string[] = [];
+  for (const key of RESPOND_PARAMS) {
+    const value = f[key];
+    if (value === undefined) continue;
+    if (typeof value === 'boolean') params.push(value ? key : `${key}=false`);
+    else if (typeof value === 'string') params.push(`${key}=${value}`);
+    else params.push(`${key}=${HEX_PARAMS.has(key) ? `0x${value.toString(16)}` : formatDecimal(value)}`);
+  }
+  return `${f.kind}${where}${params.length ? `:${params.join(',')}` : ''}`;
 }
 
 /** `CPU=KIND[:NS]`, e.g. `3=late-arrival:2000000`. */
@@ -287,7 +325,7 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     multiple: true,
     arg: 'CPU=KIND[:NS]',
     group: 'machine',
-    help: `a CPU in the rendezvous: ${CPU_FAULT_KINDS.join(', ')} (late-arrival needs its delay in ns); repeatable`,
+    help: `a CPU in the rendezvous: ${CPU_FAULT_KINDS.join(', ')} (late-arrival and late-to-stop-machine need their delay in ns); repeatable`,
   },
   {
     name: 'profile',
@@ -302,9 +340,9 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     name: 'fault',
     type: 'string',
     multiple: true,
-    arg: '[PKG=]KIND[@N|%P]',
+    arg: '[PKG=]KIND[@N|%P][:KEY=VALUE,...]',
     group: 'machine',
-    help: `a mailbox fault at transaction N or with probability P per transaction; kinds: ${DEVICE_FAULT_KINDS.join(', ')}. Without PKG= a profile or fault applies to every package; repeatable`,
+    help: `a mailbox fault at transaction N or with probability P per transaction; kinds: ${DEVICE_FAULT_KINDS.join(', ')}. respond scripts the answer: ${RESPOND_PARAMS.join(', ')} (offset: a dword, or len/chunk with +N or -N; sticky: every later GO until ABORT), e.g. respond@3:offset=len,sticky. Without PKG= a profile or fault applies to every package; repeatable`,
   },
   {
     name: 'firmware',
@@ -422,6 +460,14 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     help: 'seed for every random choice, 0..4294967295',
     default: '1',
   },
+  {
+    name: 'time-limit',
+    type: 'string',
+    arg: 'SECONDS',
+    group: 'kernel and policy',
+    help: 'virtual time the run may take after the reload write; a run past it stops unfinished (a slow device may need more)',
+    default: '3600',
+  },
 ];
 
 /** The option table in node:util parseArgs' shape (plain data, no Node import). */
@@ -507,6 +553,13 @@ export function simulateOptionsFromArgs(
 
   const seed = str(v, 'seed');
   if (seed !== undefined) opts.seed = parseWholeNumber('--seed', seed, 0, 0xffff_ffff);
+  const limit = str(v, 'time-limit');
+  if (limit !== undefined) {
+    const seconds = parseDecimal('--time-limit', limit);
+    if (seconds <= 0 || seconds > MAX_TIME_LIMIT_S)
+      bad(`--time-limit must be within 0..${MAX_TIME_LIMIT_S} seconds (not 0), got ${limit}`);
+    opts.timeLimitNs = Math.round(seconds * 1e9);
+  }
   const size = str(v, 'image-size');
   if (size !== undefined) opts.syntheticImageBytes = parseSize('--image-size', size);
   return opts;
@@ -552,6 +605,7 @@ export function argsFromSimulateOptions(
   if (p.pollUs !== undefined) args.push('--poll-us', String(p.pollUs));
   if (p.forceMinrev) args.push('--force-minrev');
   if (opts.seed !== undefined) args.push('--seed', String(opts.seed));
+  if (opts.timeLimitNs !== undefined) args.push('--time-limit', formatDecimal(opts.timeLimitNs / 1e9));
   return args;
 }
 

@@ -45,8 +45,14 @@ export interface SimulateOptions extends MachineOverrides {
   /** Virtual time of driver init and of the late load. Defaults: 1.5 s and 120 s after boot. */
   bootAtNs?: number;
   reloadAtNs?: number;
-  /** Stop a run whose virtual time passes this (default: one hour after the reload). */
+  /** Stop a run whose virtual time passes this absolute time (overrides timeLimitNs). */
   virtualTimeLimitNs?: number;
+  /**
+   * Virtual time the run may take after the reload write (default one hour); a
+   * run past it throws SimulationLimitError. A legitimately slow run (a slow
+   * device, HZ=100) needs a larger one.
+   */
+  timeLimitNs?: number;
   /** Progress of the staging step (the long part of runs that stage many times). */
   onStagingProgress?: (passesDone: number, passesPlanned: number) => void;
   /** Called with the machine after the run, for checks on hardware state (tests, campaigns). */
@@ -76,6 +82,7 @@ const RunOptionsSchema = z.looseObject({
   bootAtNs: virtualNs.optional(),
   reloadAtNs: virtualNs.optional(),
   virtualTimeLimitNs: virtualNs.optional(),
+  timeLimitNs: z.number().gt(0).max(1e18).optional(),
   onStagingProgress: callback.optional(),
   onFinish: callback.optional(),
 });
@@ -107,7 +114,7 @@ export function simulate(opts: SimulateOptions = {}): SimulationResult {
   const machine = new Machine(spec, {
     seed,
     startNs: bootAtNs,
-    virtualTimeLimitNs: opts.virtualTimeLimitNs ?? reloadAtNs + 3600 * NS_PER_S,
+    virtualTimeLimitNs: opts.virtualTimeLimitNs ?? reloadAtNs + (opts.timeLimitNs ?? 3600 * NS_PER_S),
   });
   const recorder = opts.mmioTrace ? new MmioTraceRecorder() : undefined;
   machine.bus.recorder = recorder;

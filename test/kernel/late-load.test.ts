@@ -221,7 +221,10 @@ describe('rendezvous timeouts', () => {
     });
     expect(r.outcome).toBe('panic');
     const m = /^Kernel panic - not syncing: Microcode load: Primary CPU (\d+) timed out$/.exec(
-      texts(r).at(-1)!,
+      texts(r).at(-2)!,
+    );
+    expect(texts(r).at(-1)).toBe(
+      `---[ end Kernel panic - not syncing: Microcode load: Primary CPU ${m![1]} timed out ]---`,
     );
     expect(m).not.toBeNull();
     // Whichever sibling gives up first names its primary; that primary was still applying.

@@ -34,7 +34,9 @@ interface Setup {
   log: KernelLog;
 }
 
-function setup(opts: { applyNs?: number[]; stallNs?: number[]; offline?: number[] } = {}): Setup {
+function setup(
+  opts: { applyNs?: number[]; stallNs?: number[]; stopDelayNs?: number[]; offline?: number[] } = {},
+): Setup {
   let now = T0;
   const port = {
     now: () => now,
@@ -49,7 +51,10 @@ function setup(opts: { applyNs?: number[]; stallNs?: number[]; offline?: number[
     log,
     tracer: new Tracer(false),
     cost: DEFAULT_COST_MODEL,
-    cpuAvailability: { stallNs: (cpu) => opts.stallNs?.[cpu] ?? 0 },
+    cpuAvailability: {
+      stallNs: (cpu) => opts.stallNs?.[cpu] ?? 0,
+      stopMachineDelayNs: (cpu) => opts.stopDelayNs?.[cpu] ?? 0,
+    },
     ops: {
       applyMicrocode: (cpu): UcodeState => {
         now += opts.applyNs?.[cpu] ?? 2 * MS;
@@ -93,21 +98,26 @@ describe('the rendezvous returns how stop_machine ended', () => {
       primary: 1,
       message: 'Microcode load: Primary CPU 1 timed out',
     });
-    expect(texts(log)).toEqual(['Kernel panic - not syncing: Microcode load: Primary CPU 1 timed out']);
-    expect(log.lines[0]!.level).toBe('emerg');
+    expect(texts(log)).toEqual([
+      'Kernel panic - not syncing: Microcode load: Primary CPU 1 timed out',
+      '---[ end Kernel panic - not syncing: Microcode load: Primary CPU 1 timed out ]---',
+    ]);
+    expect(log.lines.map((l) => l.level)).toEqual(['emerg', 'emerg']);
     expect(log.lines[0]!.timeNs).toBe(sibling.releasedNs + 1e9);
   });
 
   it('hang: a CPU that never arrives leaves the others timed out and stop_machine waiting for it', () => {
     const { env, run, log } = setup({ stallNs: [0, 0, Number.POSITIVE_INFINITY, 0] });
     const out = rendezvous(env, run);
-    expect(out).toEqual({
+    expect(out).toMatchObject({
       kind: 'hang',
       cpu: 2,
       reason: 'stop_machine never completes: CPU 2 never reached the rendezvous',
+      stuck: { where: 'multi_cpu_stop()' },
     });
     expect(run.cpus.map((t) => t.result)).toEqual(['timeout', 'timeout', 'unset', 'timeout']);
-    expect(texts(log)).toEqual(['microcode: load: 1 CPUs timed out']);
+    // Print-once at both sites: the first primary (CPU 0) and the first secondary (CPU 3) to give up.
+    expect(texts(log)).toEqual(['microcode: load: 1 CPUs timed out', 'microcode: load: 3 CPUs timed out']);
   });
 
   it('released after a timeout: a CPU 1.5 s late comes back, everyone has timed out', () => {
@@ -115,7 +125,7 @@ describe('the rendezvous returns how stop_machine ended', () => {
     const out = rendezvous(env, run);
     expect(out.kind).toBe('released');
     expect(run.cpus.every((t) => t.result === 'timeout')).toBe(true);
-    expect(texts(log)).toEqual(['microcode: load: 1 CPUs timed out']);
+    expect(texts(log)).toEqual(['microcode: load: 1 CPUs timed out', 'microcode: load: 2 CPUs timed out']);
   });
 
   it('an offline sibling counts in offline_in_nmi when it answers CPU 0 and is released with it', () => {

@@ -110,20 +110,29 @@ describe('staging fault matrix: errno, message, fallback', () => {
     expect(run(machine({ staging: { archCapMcuEnum: true, mcuStaging: false } })).outcome).toBe('updated');
   });
 
-  it('a mailbox nobody decodes: ioremap fails, -EADDRNOTAVAIL', () => {
+  it('a mailbox nobody decodes: ioremap still maps it, STATUS reads all ones (READY|ERROR), -EIO after one poll', () => {
     const r = run(machine({ packageConfig: [{ mailboxAbsent: true }] }));
-    expect(texts(r)).toContain('microcode: Error: staging failed (-99) for CPU0 at package 0.');
+    expect(texts(r)).toContain('microcode: Error: staging failed (-5) for CPU0 at package 0.');
+    expect(texts(r).some((l) => l.startsWith('WARNING:'))).toBe(false);
+    expect(r.staging.packages[0]!.polls).toBe(1);
+    expect(r.taints).toEqual([]);
     expect(r.outcome).toBe('updated');
   });
 
-  it('MSR 0x7a5 faults: a warning, staging stops without the error line', () => {
+  it('MSR 0x7a5 #GP: the unchecked-access warning, address 0, and staging goes on there', () => {
     const r = run(machine({ packageConfig: [{}, { mailboxMsrFault: true }] }));
     const log = texts(r);
-    expect(
-      log.some((l) => l.startsWith('WARNING: CPU: 0 PID: 1 at arch/x86/kernel/cpu/microcode/intel.c')),
-    ).toBe(true);
-    expect(log.some((l) => l.includes('staging failed'))).toBe(false);
-    expect(r.staging.packages.map((p) => p.pkg)).toEqual([0]);
+    expect(log).toContain(
+      'unchecked MSR access error: RDMSR from 0x7a5 at rIP: 0x? (__rdmsr_on_cpu+0x?/0x?)',
+    );
+    expect(log.some((l) => l.startsWith('WARNING:'))).toBe(false);
+    // Low memory reads 0: STATUS never shows READY.
+    expect(log).toContain('microcode: Error: staging failed (-110) for CPU4 at package 1.');
+    expect(r.staging.packages.map((p) => [p.pkg, p.mailboxPa, p.msrFault ?? false])).toEqual([
+      [0, 0xfed2_0000, false],
+      [1, 0, true],
+    ]);
+    expect(r.staging.reason).toBe('mailbox-msr-fault');
     expect(r.outcome).toBe('updated');
   });
 

@@ -5,14 +5,15 @@ import {
   type MicrocodeBlob,
   selectForLateLoad,
 } from '../../format/index.js';
-import type { HostPort } from '../../platform/host-port.js';
+import { CrossCallFault, type HostPort, MsrFault } from '../../platform/host-port.js';
 import { EOPNOTSUPP } from '../errno.js';
 import type { FirmwareSource } from '../firmware.js';
 import type { CpuSignature, MicrocodeOps, StagingOutcome, UcodeState } from '../ops.js';
 import type { Policy } from '../policy.js';
 import type { KernelLog, LogLevel } from '../printk.js';
+import { KernelDoesNotTerminate } from '../stuck.js';
 import type { Tracer } from '../trace.js';
-import { doStage } from './staging.js';
+import { doStage, INTEL_C } from './staging.js';
 import { newPackageStaging, type StagingReport } from './staging-report.js';
 
 const MSR_IA32_PLATFORM_ID = 0x17;
@@ -244,19 +245,42 @@ export class IntelMicrocodeDriver implements MicrocodeOps {
     const passes = this.stagingPasses();
     for (const { cpu, pkg } of passes) {
       let mmioPa: number;
+      let msrFault = false;
       try {
         mmioPa = Number(port.rdmsrOnCpu(cpu, MSR_IA32_MCU_STAGING_MBOX_ADDR));
-      } catch {
-        log.warnOnce('stage_microcode.rdmsr', 'arch/x86/kernel/cpu/microcode/intel.c stage_microcode');
-        report.errno = -EOPNOTSUPP;
-        report.reason = 'mailbox-msr-fault';
-        report.failedCpu = cpu;
-        report.failedPackage = pkg;
-        return finish();
+      } catch (err) {
+        if (err instanceof CrossCallFault) {
+          // rdmsrq_on_cpu() could not reach the CPU: the one place staging stops without an error line.
+          log.warnOnce('stage_microcode.rdmsr', port.currentTask(), INTEL_C, 'stage_microcode');
+          report.errno = -EOPNOTSUPP;
+          report.reason = 'cross-call-failed';
+          report.failedCpu = cpu;
+          report.failedPackage = pkg;
+          return finish();
+        }
+        if (!(err instanceof MsrFault)) throw err;
+        // The plain RDMSR: the exception fixup warns (once) and the read gives 0,
+        // so do_stage() goes on with physical address 0.
+        log.uncheckedRdmsr(MSR_IA32_MCU_STAGING_MBOX_ADDR, '__rdmsr_on_cpu');
+        mmioPa = 0;
+        msrFault = true;
       }
       const rec = newPackageStaging(pkg, cpu, mmioPa, port.now());
+      if (msrFault) rec.msrFault = true;
       report.packages.push(rec);
-      const err = doStage(ctx, mmioPa, rec);
+      let err: number;
+      try {
+        err = doStage(ctx, mmioPa, rec);
+      } catch (e) {
+        if (e instanceof KernelDoesNotTerminate) {
+          rec.endNs = port.now();
+          report.reason = 'does-not-terminate';
+          report.failedCpu = cpu;
+          report.failedPackage = pkg;
+          finish();
+        }
+        throw e;
+      }
       rec.errno = err;
       rec.endNs = port.now();
       tracer.span('staging', `stage package ${pkg}`, cpu, rec.startNs, rec.endNs, {
@@ -270,7 +294,7 @@ export class IntelMicrocodeDriver implements MicrocodeOps {
       if (err) {
         log.prErr(`Error: staging failed (${err}) for CPU${cpu} at package ${pkg}.`);
         report.errno = err;
-        report.reason = 'package-failed';
+        report.reason = rec.msrFault ? 'mailbox-msr-fault' : 'package-failed';
         report.failedCpu = cpu;
         report.failedPackage = pkg;
         return finish();

@@ -5,7 +5,10 @@ export interface PackageStaging {
   pkg: number;
   /** The primary thread whose MSR 0x7a5 gave the mailbox. */
   cpu: number;
+  /** What MSR 0x7a5 read: the mailbox address, or 0 after a #GP (msrFault). */
   mailboxPa: number;
+  /** The RDMSR of 0x7a5 raised #GP: the kernel warned, read 0 and staged at address 0. */
+  msrFault?: true;
   /** 0 or a negative errno. */
   errno: number;
   bytesSent: number;
@@ -26,7 +29,15 @@ export interface PackageStaging {
  */
 export interface StagingReport extends StagingOutcome {
   attempted: boolean;
-  reason?: 'misaligned' | 'mailbox-msr-fault' | 'package-failed';
+  /**
+   * Why staging stopped where stage_microcode() returns nothing: 'misaligned'
+   * (the kernel's misalignment line), 'cross-call-failed' (rdmsrq_on_cpu() could
+   * not reach the CPU: a WARN), 'package-failed' (with the package's errno),
+   * 'mailbox-msr-fault' (the same, at a package whose MSR 0x7a5 raised #GP, so
+   * do_stage() ran at address 0), or 'does-not-terminate' (do_stage() would
+   * never return).
+   */
+  reason?: 'misaligned' | 'cross-call-failed' | 'package-failed' | 'mailbox-msr-fault' | 'does-not-terminate';
   failedCpu?: number;
   failedPackage?: number;
   /** One entry per staging pass (a package can be staged more than once). */

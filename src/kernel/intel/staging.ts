@@ -1,7 +1,9 @@
 import type { HostPort } from '../../platform/host-port.js';
 import { EADDRNOTAVAIL, EBADR, EINVAL, EIO, EMSGSIZE, EPROTO, ETIMEDOUT } from '../errno.js';
+import { KERNEL_LIMITS, MODEL_LIMITS } from '../limits.js';
 import type { Policy } from '../policy.js';
 import type { KernelLog } from '../printk.js';
+import { KernelDoesNotTerminate } from '../stuck.js';
 import type { Tracer } from '../trace.js';
 import type { PackageStaging } from './staging-report.js';
 
@@ -25,9 +27,11 @@ const MBOX_OBJ_STAGING = 0xb;
 const MBOX_HEADER_LOW = PCI_VENDOR_ID_INTEL | (MBOX_OBJ_STAGING << 16);
 const MBOX_HEADER_SIZE = 8;
 const MBOX_RESPONSE_SIZE = 8;
-const MBOX_XACTION_TIMEOUT_MS = 10_000;
-const PAGE_SIZE = 4096;
+const MBOX_XACTION_TIMEOUT_MS = KERNEL_LIMITS.stagingPollIterations;
+const PAGE_SIZE = KERNEL_LIMITS.stagingChunkBytes;
 const END_OFFSET = 0xffff_ffff;
+/** The source file a WARN in this code names. */
+export const INTEL_C = 'arch/x86/kernel/cpu/microcode/intel.c';
 
 /** Per-run state of one package's transfer (the kernel's struct staging_state). */
 interface StagingState {
@@ -52,6 +56,12 @@ export interface StagingContext {
   ucodeLen: number;
 }
 
+/** The image's bytes, for a chunk the device asked for at an offset that is not dword aligned. */
+function imageBytes(ctx: StagingContext): Uint8Array {
+  const w = ctx.words;
+  return new Uint8Array(w.buffer, w.byteOffset, Math.min(ctx.ucodeLen, w.byteLength));
+}
+
 /**
  * Stage the image through one mailbox: reset it, then send chunks until the
  * device says it has everything. Returns 0 or a negative errno.
@@ -60,7 +70,7 @@ export function doStage(ctx: StagingContext, mmioPa: number, record: PackageStag
   const { port } = ctx;
   const mmioBase = port.ioremap(mmioPa, MBOX_REG_NUM * MBOX_REG_SIZE);
   if (mmioBase === 0) {
-    ctx.log.warnOnce('do_stage.ioremap', 'arch/x86/kernel/cpu/microcode/intel.c do_stage');
+    ctx.log.warnOnce('do_stage.ioremap', port.currentTask(), INTEL_C, 'do_stage');
     return -EADDRNOTAVAIL;
   }
   const ss: StagingState = {
@@ -75,6 +85,7 @@ export function doStage(ctx: StagingContext, mmioPa: number, record: PackageStag
   initStage(ctx, ss);
 
   let err = 0;
+  let idle = 0;
   for (;;) {
     if (isEndOffset(ss.offset)) break;
     err = canSendNextChunk(ctx, ss);
@@ -84,10 +95,30 @@ export function doStage(ctx: StagingContext, mmioPa: number, record: PackageStag
     // The device answers with the piece it wants next; it may want one again.
     err = fetchNextOffset(ctx, ss);
     if (err) break;
+    // A request of 0 bytes moves nothing: bytes_sent stays, and so does the budget.
+    idle = ss.chunkSize === 0 ? idle + 1 : 0;
+    if (idle >= MODEL_LIMITS.stagingNoProgressIterations) neverEnds(ss);
   }
   port.iounmap(mmioBase);
   record.bytesSent = ss.bytesSent;
   return err;
+}
+
+/**
+ * The device keeps asking for the offset equal to the image length: each pass
+ * computes chunk_size = min(PAGE_SIZE, len - offset) = 0, sends a header-only
+ * request and adds nothing to bytes_sent, so neither the end marker nor the 2x
+ * budget ever ends the loop. The kernel never returns; the model stops here.
+ */
+function neverEnds(ss: StagingState): never {
+  ss.record.bytesSent = ss.bytesSent;
+  const budget = ss.ucodeLen * KERNEL_LIMITS.stagingBudgetFactor;
+  throw new KernelDoesNotTerminate({
+    where: 'do_stage()',
+    loop: 'while (!staging_is_complete(&ss, &err)) { send_data_chunk(); fetch_next_offset(); }',
+    reason: `the device answers next offset ${ss.offset}, the image length, every time: chunk_size = min(PAGE_SIZE, ${ss.ucodeLen} - ${ss.offset}) = 0, each request is the 16-byte header alone, bytes_sent stays at ${ss.bytesSent} and never passes the ${budget}-byte budget, and the offset is never the end marker`,
+    bound: `the model stopped after ${MODEL_LIMITS.stagingNoProgressIterations} such transactions in a row (the kernel loops for as long as the device keeps answering so)`,
+  });
 }
 
 function initStage(ctx: StagingContext, ss: StagingState): void {
@@ -100,6 +131,7 @@ function isEndOffset(offset: number): boolean {
 }
 
 function canSendNextChunk(ctx: StagingContext, ss: StagingState): number {
+  // unsigned int arithmetic: fetch_next_offset() let through only offsets up to the length.
   ss.chunkSize = Math.min(PAGE_SIZE, ss.ucodeLen - ss.offset);
   if (ctx.policy.budget === 'per-chunk') {
     // The reviewer's alternative: bound how often any one chunk may be asked for.
@@ -108,23 +140,37 @@ function canSendNextChunk(ctx: StagingContext, ss: StagingState): number {
   }
   // The device may lack room for the whole image and ask for chunks again;
   // twice the image is the tolerance before the device is deemed stuck.
-  return ss.bytesSent + ss.chunkSize > ss.ucodeLen * 2 ? -EMSGSIZE : 0;
+  return ss.bytesSent + ss.chunkSize > ss.ucodeLen * KERNEL_LIMITS.stagingBudgetFactor ? -EMSGSIZE : 0;
 }
 
 function sendDataChunk(ctx: StagingContext, ss: StagingState): number {
   const { port, words } = ctx;
   const wr = ss.mmioBase + MBOX_WRDATA_OFFSET;
   const startNs = port.now();
-  const mboxSize = MBOX_HEADER_SIZE * 2 + ss.chunkSize;
+  // mbox_size is a u16 and MBOX_HEADER() divides it by 4: a chunk of 4n + r bytes
+  // announces (and sends) n data dwords; bytes_sent still grows by all 4n + r.
+  const mboxSize = (MBOX_HEADER_SIZE * 2 + ss.chunkSize) & 0xffff;
   port.writel(MBOX_HEADER_LOW, wr);
-  port.writel(mboxSize / 4, wr);
+  port.writel(Math.floor(mboxSize / 4), wr);
   port.writel(MBOX_CMD_LOAD, wr);
   port.writel(0, wr);
   // Each UC write reaches the device as its own transaction, in order; the
   // device reassembles the chunk from the sequence.
-  const first = ss.offset >>> 2;
-  const end = first + (ss.chunkSize >>> 2);
-  for (let i = first; i < end; i++) port.writel(words[i]!, wr);
+  const dwords = ss.chunkSize >>> 2;
+  if ((ss.offset & 3) === 0) {
+    const first = ss.offset >>> 2;
+    const end = first + dwords;
+    for (let i = first; i < end; i++) port.writel(words[i]!, wr);
+  } else {
+    // src_chunk = ucode_ptr + offset: the dwords are read from that byte address.
+    const bytes = imageBytes(ctx);
+    for (let i = 0, b = ss.offset; i < dwords; i++, b += 4) {
+      port.writel(
+        (bytes[b]! | (bytes[b + 1]! << 8) | (bytes[b + 2]! << 16) | (bytes[b + 3]! << 24)) >>> 0,
+        wr,
+      );
+    }
+  }
   ss.bytesSent += ss.chunkSize;
 
   const rec = ss.record;
@@ -132,7 +178,7 @@ function sendDataChunk(ctx: StagingContext, ss: StagingState): number {
   if (ss.sendsPerChunk[chunkIndex]! > 0) rec.resends++;
   if (ss.sendsPerChunk[chunkIndex]! < 0xffff) ss.sendsPerChunk[chunkIndex]!++;
   rec.chunks++;
-  rec.dwordsWritten += 4 + (end - first);
+  rec.dwordsWritten += 4 + dwords;
 
   port.writel(MASK_MBOX_CTRL_GO, ss.mmioBase + MBOX_CONTROL_OFFSET);
   const err = waitForTransaction(ctx, ss);

@@ -66,7 +66,8 @@ export class ChunkPlan {
       this.extraIndex++;
       return (this.extraIndex % this.chunks) * CHUNK_BYTES;
     }
-    const k = offset / CHUNK_BYTES;
+    // A scripted answer may have moved the transfer off the 4 KB grid: go on from the chunk it is in.
+    const k = Math.floor(offset / CHUNK_BYTES);
     const after = this.afterPassChunk(k);
     const windowEnd = (k + 1) % this.cacheChunks === 0 || k + 1 === this.chunks;
     if (windowEnd && this.rng.chance(this.rerequestProbability)) {

@@ -46,22 +46,75 @@ export const DEVICE_FAULT_KINDS = [
   'rerequest-forever',
   /** ABORT does not reset the device: it continues from stale state. */
   'ignore-abort',
+  /**
+   * A scripted transaction: any of the response's dwords, the STATUS bits and
+   * the time they take, as the parameters say (the device's own answer for the
+   * rest); `sticky` repeats it on every later GO until ABORT.
+   */
+  'respond',
 ] as const;
 export type DeviceFaultKind = (typeof DEVICE_FAULT_KINDS)[number];
+
+const u32 = z.number().int().min(0).max(0xffff_ffff);
+
+/**
+ * A next offset for a scripted response: a number (any dword, 4294967295 is the
+ * end marker), or relative to the image length or to this transaction's chunk:
+ * `len`, `len+N`, `len-N`, `chunk`, `chunk+N`, `chunk-N` (wrapping as a dword).
+ */
+export const OffsetExpressionSchema = z.union([
+  u32,
+  z
+    .string()
+    .regex(/^(len|chunk)([+-]\d{1,10})?$/, 'expected a dword, or len / chunk with an optional +N or -N'),
+]);
+export type OffsetExpression = z.infer<typeof OffsetExpressionSchema>;
+
+/** The parameters of a `respond` fault, in the order the text grammar writes them. */
+export const RESPOND_PARAMS = [
+  'offset',
+  'status',
+  'headerLow',
+  'headerHigh',
+  'statusBits',
+  'readyNs',
+  'sticky',
+] as const;
 
 /**
  * A fault fires at the zero-based transaction (GO) `atTransaction`, or at each
  * transaction with `probability` (drawn from the run's seeded generator).
- * Neither given: the first transaction.
+ * Neither given: the first transaction. Only `respond` takes the other fields.
  */
 export const DeviceFaultSchema = z
   .object({
     kind: z.enum(DEVICE_FAULT_KINDS),
     atTransaction: z.number().int().min(0).max(100_000_000).optional(),
     probability: z.number().min(0).max(1).optional(),
+    /** The response's next-offset dword. */
+    offset: OffsetExpressionSchema.optional(),
+    /** The response's status dword (bit 0 success, 1 in progress, 2 error; any bits). */
+    status: u32.optional(),
+    /** The response header's low and high dwords (correct: 0x000b8086 and 4). */
+    headerLow: u32.optional(),
+    headerHigh: u32.optional(),
+    /**
+     * STATUS from the transaction's ready time on (bit 31 READY, bit 2 ERROR; any
+     * bits). Without READY the response can never be read; with ERROR, or without
+     * READY, the chunk is not taken.
+     */
+    statusBits: u32.optional(),
+    /** Processing time of the transaction in ns (default: the profile's). */
+    readyNs: z.number().min(0).max(86_400e9).optional(),
+    /** Answer every later GO the same way, until the next honoured ABORT. */
+    sticky: z.boolean().optional(),
   })
   .strict()
   .refine((f) => f.atTransaction === undefined || f.probability === undefined, {
     message: 'give atTransaction or probability, not both',
+  })
+  .refine((f) => f.kind === 'respond' || RESPOND_PARAMS.every((k) => f[k] === undefined), {
+    message:
+      'only a respond fault takes offset, status, headerLow, headerHigh, statusBits, readyNs or sticky',
   });
 export type DeviceFault = z.infer<typeof DeviceFaultSchema>;

@@ -3,9 +3,10 @@ import type { CostModel } from '../../time/cost-model.js';
 import type { MmioDevice } from '../bus.js';
 import type { Rng } from '../rng.js';
 import { ChunkPlan } from './chunk-plan.js';
-import type { DeviceFault, DeviceFaultKind, DeviceProfile } from './config.js';
+import type { DeviceFault, DeviceFaultKind, DeviceProfile, OffsetExpression } from './config.js';
 import { FaultSchedule } from './fault-schedule.js';
 import { announcedImageBytes, hasHeader, mainChecksumOk, REVISION_DWORD } from './image-check.js';
+import { ReceivedRanges } from './received.js';
 import {
   CHUNK_BYTES,
   CONTROL_ABORT,
@@ -81,6 +82,9 @@ export interface MailboxTransaction {
   nextOffset: number;
   /** The response's status dword; 0 when there is no response. */
   respStatus: number;
+  /** The response header's two dwords; 0 when there is no response. */
+  respHeaderLow: number;
+  respHeaderHigh: number;
   /** STATUS from `readyNs` on: READY, ERROR|READY, ERROR, or 0 (never ready). */
   statusBits: number;
   fault: DeviceFaultKind | undefined;
@@ -188,16 +192,28 @@ export class MailboxDevice implements MmioDevice {
   private imageBytes = 0;
   /** Offset the device asked for last (0 before the first chunk). */
   private expected = 0;
-  /** Bytes [0, highWater) have been received once; a chunk below it is a repeat. */
-  private highWater = 0;
+  /** The byte ranges of the image received so far; a chunk over one of them is a repeat. */
+  private readonly received = new ReceivedRanges();
   /** Image length announced by the first chunk of the request being checked. */
   private announced = 0;
   private staged: Uint32Array | undefined;
   private stagedBytes: Uint8Array | undefined;
+  /** When the transaction that completed the staged copy finishes processing: the copy exists from then. */
+  private stagedAtNs = Number.POSITIVE_INFINITY;
+  /** Set by finish() during the GO being processed. */
+  private completedThisGo = false;
   /** The previous transfer's buffer, discarded by ABORT and reused when the next image has its size. */
   private spare: Uint32Array | undefined;
 
   // Sticky fault state.
+  /** A sticky `respond` script: every GO is answered by it until ABORT. */
+  private script: DeviceFault | undefined;
+  /**
+   * A scripted answer asked for an offset the device cannot take a chunk at (not
+   * dword aligned, at or past the image end, or after the transfer ended): until
+   * ABORT it takes requests unchecked, stores nothing, and ends the transfer.
+   */
+  private offScript = false;
   private rerequestForever = false;
   private ignoreNextAbort = false;
   private abortWasIgnored = false;
@@ -240,18 +256,31 @@ export class MailboxDevice implements MmioDevice {
       );
   }
 
-  /** The completed staged copy; valid until the next honoured ABORT, which recycles its buffer. */
+  /**
+   * The completed staged copy, from the moment the transaction that completed it
+   * finished processing (its ready time) until the next honoured ABORT, which
+   * recycles its buffer. A host that stopped waiting earlier does not change that.
+   */
   stagedImage(): Uint8Array | undefined {
-    return this.stagedBytes;
+    return this.clock.now >= this.stagedAtNs ? this.stagedBytes : undefined;
   }
 
   stagedRevision(): number | undefined {
     const s = this.staged;
-    return s !== undefined && hasHeader(s.length) ? s[REVISION_DWORD] : undefined;
+    if (s === undefined || this.clock.now < this.stagedAtNs) return undefined;
+    return hasHeader(s.length) ? s[REVISION_DWORD] : undefined;
   }
 
+  /** When the staged copy is (or will be) complete; undefined when no transfer completed since ABORT. */
+  stagedReadyNs(): number | undefined {
+    return this.stagedBytes !== undefined ? this.stagedAtNs : undefined;
+  }
+
+  /** A transfer is under way: chunks still to come, or the last one still processing. */
   inProgress(): boolean {
-    return this.xfer === XFER_RECEIVING;
+    return (
+      this.xfer === XFER_RECEIVING || (this.stagedBytes !== undefined && this.clock.now < this.stagedAtNs)
+    );
   }
 
   // ---- CONTROL ----
@@ -285,9 +314,12 @@ export class MailboxDevice implements MmioDevice {
     this.image = undefined;
     this.imageBytes = 0;
     this.expected = 0;
-    this.highWater = 0;
+    this.received.clear();
     this.staged = undefined;
     this.stagedBytes = undefined;
+    this.stagedAtNs = Number.POSITIVE_INFINITY;
+    this.script = undefined;
+    this.offScript = false;
     this.rerequestForever = false;
     this.updateAccepting();
   }
@@ -306,6 +338,8 @@ export class MailboxDevice implements MmioDevice {
       bytes,
       nextOffset: -1,
       respStatus: 0,
+      respHeaderLow: 0,
+      respHeaderHigh: 0,
       statusBits: 0,
       fault: undefined,
       misuse: undefined,
@@ -313,10 +347,13 @@ export class MailboxDevice implements MmioDevice {
     this.stats.transactions++;
     this.stats.bytesReceived += bytes;
 
+    this.completedThisGo = false;
     if (this.checkRequest(dwords, bytes)) this.execute(tx, fault, bytes);
     tx.misuse = this.latched;
     tx.readyNs = Math.max(this.readyAt, now);
     tx.statusBits = this.readyStatus;
+    // The copy exists once the transaction that completed it has been processed.
+    if (this.completedThisGo && this.xfer === XFER_COMPLETE) this.stagedAtNs = tx.readyNs;
 
     this.reqLen = 0;
     this.overflow = false;
@@ -339,6 +376,8 @@ export class MailboxDevice implements MmioDevice {
     }
     if (req[2] !== MBOX_CMD_LOAD || req[3] !== 0)
       return this.refuse('request-command', `command header 0x${hex64(req[3]!, req[2]!)}, not LOAD`);
+    // Off the script the device no longer checks what it is sent (it stores nothing).
+    if (this.offScript) return true;
     if (this.xfer === XFER_COMPLETE || this.xfer === XFER_FAILED) {
       const how = this.xfer === XFER_COMPLETE ? 'completed' : 'rejected';
       return this.refuse('request-after-end', `GO after the transfer ${how}, without ABORT`);
@@ -360,7 +399,7 @@ export class MailboxDevice implements MmioDevice {
         `chunk of ${bytes} bytes for offset ${this.expected}, expected ${want} (image ${length} bytes)`,
       );
     }
-    if (this.expected < this.highWater && !this.sameAsReceived(bytes)) {
+    if (this.xfer === XFER_RECEIVING && !this.sameAsReceived(bytes)) {
       return this.refuse(
         'chunk-mismatch',
         `chunk sent again for offset ${this.expected} differs from the first copy`,
@@ -374,24 +413,38 @@ export class MailboxDevice implements MmioDevice {
     return false;
   }
 
+  /** Whether the parts of the chunk at `expected` that arrived before are the same now. */
   private sameAsReceived(bytes: number): boolean {
     const image = this.image!;
     const req = this.req;
-    const base = this.expected / 4;
-    const n = bytes / 4;
-    for (let i = 0; i < n; i++) {
-      if (image[base + i] !== req[REQUEST_HEADER_DWORDS + i]) return false;
-    }
-    return true;
+    const start = this.expected;
+    return this.received.everyOverlap(start, start + bytes, (from, to) => {
+      for (let b = from; b < to; b += 4) {
+        if (image[b >>> 2] !== req[REQUEST_HEADER_DWORDS + ((b - start) >>> 2)]) return false;
+      }
+      return true;
+    });
   }
 
   // ---- processing ----
 
-  private execute(tx: MailboxTransaction, fault: DeviceFaultKind | undefined, bytes: number): void {
-    if (fault !== undefined) {
+  private execute(tx: MailboxTransaction, fired: DeviceFault | undefined, bytes: number): void {
+    if (fired !== undefined) {
       this.stats.faultsFired++;
-      tx.fault = fault;
+      tx.fault = fired.kind;
+      if (fired.kind === 'respond' && fired.sticky === true) this.script = fired;
     }
+    const script = fired === undefined ? this.script : fired.kind === 'respond' ? fired : undefined;
+    if (script !== undefined) {
+      tx.fault = 'respond';
+      this.scripted(tx, script, bytes);
+      return;
+    }
+    if (fired === undefined && this.offScript) {
+      this.giveUp(tx);
+      return;
+    }
+    const fault: DeviceFaultKind | undefined = fired?.kind;
     switch (fault) {
       case 'error-status':
         this.fail(STATUS_ERROR_READY);
@@ -408,6 +461,8 @@ export class MailboxDevice implements MmioDevice {
         this.respond(tx, this.expected, RESP_IN_PROGRESS);
         this.resp[0] = BAD_HEADER_LOW;
         this.resp[1] = BAD_HEADER_HIGH;
+        tx.respHeaderLow = BAD_HEADER_LOW;
+        tx.respHeaderHigh = BAD_HEADER_HIGH;
         break;
       case 'offset-past-end': {
         const length = this.xfer === XFER_IDLE ? this.announced : this.imageBytes;
@@ -444,33 +499,36 @@ export class MailboxDevice implements MmioDevice {
       this.spare = undefined;
       this.image = spare !== undefined && spare.length === words ? spare.fill(0) : new Uint32Array(words);
       this.expected = 0;
-      this.highWater = 0;
+      this.received.clear();
       this.plan.start(this.imageBytes);
       this.xfer = XFER_RECEIVING;
     }
     const offset = this.expected;
-    if (offset >= this.highWater) {
-      const start = REQUEST_HEADER_DWORDS;
-      this.image!.set(this.req.subarray(start, start + bytes / 4), offset / 4);
-      this.highWater = offset + bytes;
-    }
+    // Parts received before were checked to be the same: storing the whole chunk is exact.
+    const start = REQUEST_HEADER_DWORDS;
+    this.image!.set(this.req.subarray(start, start + bytes / 4), offset / 4);
+    this.received.add(offset, offset + bytes);
     const next = this.rerequestForever ? offset : this.plan.next(offset);
     if (next === END_OF_IMAGE) {
       this.finish(tx);
       return;
     }
-    if (next < this.highWater) this.stats.rerequests++;
+    if (this.received.has(next)) this.stats.rerequests++;
     this.expected = next;
     this.respond(tx, next, RESP_IN_PROGRESS);
   }
 
   private finish(tx: MailboxTransaction): void {
+    this.respond(tx, END_OF_IMAGE, this.verify() ? RESP_SUCCESS : RESP_ERROR);
+  }
+
+  /** The transfer ends: the checksum decides between a staged copy and a rejected image. */
+  private verify(): boolean {
     const image = this.image!;
     this.expected = END_OF_IMAGE;
     if (!mainChecksumOk(image)) {
       this.xfer = XFER_FAILED;
-      this.respond(tx, END_OF_IMAGE, RESP_ERROR);
-      return;
+      return false;
     }
     this.xfer = XFER_COMPLETE;
     this.staged = image;
@@ -478,7 +536,8 @@ export class MailboxDevice implements MmioDevice {
       ? new Uint8Array(image.buffer, image.byteOffset, image.byteLength)
       : toBytes(image);
     this.stats.completions++;
-    this.respond(tx, END_OF_IMAGE, RESP_SUCCESS);
+    this.completedThisGo = true;
+    return true;
   }
 
   private respond(tx: MailboxTransaction, next: number, status: number): void {
@@ -494,6 +553,70 @@ export class MailboxDevice implements MmioDevice {
     this.readyStatus = STATUS_READY;
     tx.nextOffset = next;
     tx.respStatus = status;
+    tx.respHeaderLow = resp[0];
+    tx.respHeaderHigh = resp[1];
+  }
+
+  /**
+   * A `respond` script. A transaction whose STATUS will show ERROR, or never
+   * READY, takes no chunk (as the error faults). Otherwise the device does what
+   * it would have done, then answers with the script's dwords where it gives them.
+   */
+  private scripted(tx: MailboxTransaction, s: DeviceFault, bytes: number): void {
+    const statusBits = (s.statusBits ?? STATUS_READY) >>> 0;
+    const readyAt = this.clock.now + (s.readyNs ?? this.processingNs);
+    if ((statusBits & STATUS_READY) === 0 || (statusBits & STATUS_ERROR) !== 0) {
+      this.port = (statusBits & STATUS_ERROR) !== 0 ? PORT_ERROR : PORT_STUCK;
+      this.readyAt = readyAt;
+      this.readyStatus = statusBits;
+      return;
+    }
+    const chunkOffset = this.expected;
+    if (this.offScript) this.giveUp(tx);
+    else this.accept(tx, bytes);
+    if (this.port !== PORT_RESPONSE) return;
+    const resp = this.resp;
+    if (s.headerLow !== undefined) resp[0] = s.headerLow;
+    if (s.headerHigh !== undefined) resp[1] = s.headerHigh;
+    if (s.status !== undefined) resp[3] = s.status;
+    if (s.offset !== undefined) {
+      const next = resolveOffset(s.offset, this.imageBytes || this.announced, chunkOffset);
+      resp[2] = next;
+      this.follow(next);
+    }
+    this.readyAt = readyAt;
+    this.readyStatus = statusBits;
+    tx.nextOffset = resp[2]!;
+    tx.respStatus = resp[3]!;
+    tx.respHeaderLow = resp[0]!;
+    tx.respHeaderHigh = resp[1]!;
+  }
+
+  /** The device asked for `next` (a scripted answer): take the next chunk there, end here, or go off the script. */
+  private follow(next: number): void {
+    if (this.xfer !== XFER_RECEIVING) {
+      // The transfer has ended (or never started): nothing more can be taken.
+      if (next !== END_OF_IMAGE) this.offScript = true;
+      return;
+    }
+    if (next === END_OF_IMAGE) {
+      this.verify();
+      return;
+    }
+    if (next % 4 !== 0 || next >= this.imageBytes) {
+      this.offScript = true;
+      return;
+    }
+    if (this.received.has(next)) this.stats.rerequests++;
+    this.expected = next;
+  }
+
+  /** Off the script: the request is taken unchecked and unstored, and the transfer ends (an error unless it was complete). */
+  private giveUp(tx: MailboxTransaction): void {
+    const complete = this.xfer === XFER_COMPLETE;
+    if (this.xfer === XFER_RECEIVING || this.xfer === XFER_IDLE) this.xfer = XFER_FAILED;
+    this.expected = END_OF_IMAGE;
+    this.respond(tx, END_OF_IMAGE, complete ? RESP_SUCCESS : RESP_ERROR);
   }
 
   /** A transaction that ends in ERROR (a device fault): no response, ABORT needed. */
@@ -583,6 +706,15 @@ function validImageLength(length: number, firstChunk: number): boolean {
   if (length === 0 || length % 4 !== 0 || length > MAX_IMAGE_BYTES) return false;
   // A first chunk that holds a header announces at least a header's worth.
   return firstChunk < 48 || length >= 48;
+}
+
+/** A scripted next offset as a dword: a number, or `len`/`chunk` plus or minus N (wrapping). */
+function resolveOffset(e: OffsetExpression, imageBytes: number, chunkOffset: number): number {
+  if (typeof e === 'number') return e >>> 0;
+  const m = /^(len|chunk)(?:([+-])(\d+))?$/.exec(e)!;
+  const base = m[1] === 'len' ? imageBytes : chunkOffset;
+  const delta = m[3] === undefined ? 0 : Number(m[3]) * (m[2] === '-' ? -1 : 1);
+  return (base + delta) >>> 0;
 }
 
 function hex64(high: number, low: number): string {

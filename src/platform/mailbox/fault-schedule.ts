@@ -1,5 +1,5 @@
 import type { Rng } from '../rng.js';
-import type { DeviceFault, DeviceFaultKind } from './config.js';
+import type { DeviceFault } from './config.js';
 
 /**
  * Decides which configured fault (if any) fires at a transaction. Called once
@@ -16,14 +16,14 @@ export class FaultSchedule {
     private readonly rng: Rng,
   ) {}
 
-  at(index: number): DeviceFaultKind | undefined {
-    let fired: DeviceFaultKind | undefined;
+  at(index: number): DeviceFault | undefined {
+    let fired: DeviceFault | undefined;
     for (const f of this.faults) {
       let hit: boolean;
       if (f.atTransaction !== undefined) hit = index === f.atTransaction;
       else if (f.probability !== undefined) hit = this.rng.chance(f.probability);
       else hit = index === 0;
-      if (hit && fired === undefined) fired = f.kind;
+      if (hit && fired === undefined) fired = f;
     }
     return fired;
   }
