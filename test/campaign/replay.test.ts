@@ -15,8 +15,8 @@ import {
   runSeed,
   simulateOptions,
 } from '../../src/campaign/space.js';
-import { resolveSimOptions, type SimValues } from '../../src/cli/sim-options.js';
 import { SIMULATE } from '../../src/cli/commands.js';
+import { resolveSimOptions, type SimValues } from '../../src/cli/sim-options.js';
 import { parseCommand } from '../../src/cli/spec.js';
 import { parseMachineSpec } from '../../src/platform/machine-spec.js';
 import { resolveMachine } from '../../src/sim/machine-input.js';
