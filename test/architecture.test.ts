@@ -10,7 +10,6 @@ const CORE_DIRS = [
   'src/kernel',
   'src/sim',
   'src/output',
-  'src/util',
   'src/campaign',
   'src/probe',
 ];
