@@ -91,17 +91,5 @@ export function isErrnoError(err: unknown): err is NodeJS.ErrnoException & { cod
   );
 }
 
-/**
- * Text safe to print on a terminal: control characters (escape sequences, carriage returns,
- * newlines) in user-given paths or messages are shown escaped, never interpreted.
- */
-export function printable(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: these are exactly what we escape
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
-    if (c === '\n') return '\\n';
-    if (c === '\r') return '\\r';
-    if (c === '\t') return '\\t';
-    const code = c.charCodeAt(0);
-    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16)}`;
-  });
-}
+/** Control characters escaped for a terminal: the library's one definition. */
+export { printable } from '../index.js';

@@ -9,6 +9,7 @@ import {
 import type { DeviceFault, DeviceProfile } from '../platform/mailbox/config.js';
 import { DEFAULT_PRESET, findPreset, PRESETS } from '../platform/presets.js';
 import { SimulationInputError } from './errors.js';
+import { printable } from './run-args.js';
 
 /**
  * A machine file as users write it: a whole machine, or `"extends": "<preset>"`
@@ -50,11 +51,6 @@ function unknownPreset(name: string, what = 'machine preset'): SimulationInputEr
   return new SimulationInputError(
     `unknown ${what} '${printable(name)}' (known: ${presetNames().join(', ')})`,
   );
-}
-
-/** A name as it may be shown in one line of a message: control characters escaped. */
-function printable(text: string): string {
-  return JSON.stringify(text).slice(1, -1);
 }
 
 /** The machine as unvalidated input: a preset's copy, or a file with its `extends` resolved. */

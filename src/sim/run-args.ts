@@ -51,9 +51,24 @@ function bad(message: string): never {
   throw new SimulationInputError(message);
 }
 
-/** A value as it may be quoted inside a one-line message: control characters escaped. */
+/**
+ * Text as it may be shown on a terminal or in one line of a message: control
+ * characters (an ANSI escape, a newline that could forge a log line) escaped.
+ */
+export function printable(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: these are exactly what we escape
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
+    if (c === '\n') return '\\n';
+    if (c === '\r') return '\\r';
+    if (c === '\t') return '\\t';
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16)}`;
+  });
+}
+
+/** A value quoted inside a one-line message, control characters escaped. */
 export function quoted(text: string): string {
-  return `'${JSON.stringify(text).slice(1, -1)}'`;
+  return `'${printable(text)}'`;
 }
 
 /** The first issue of a failed schema parse, as `field: message`. */
@@ -148,6 +163,7 @@ export function parsePackageScoped<T>(
 ): PackageScoped<T> {
   const m = /^(\d+)=(.*)$/.exec(text);
   if (!m) return { value: parse(text) };
+  if (m[2] === '') bad(`bad ${flag} ${quoted(text)}: nothing after '${m[1]}='`);
   return { pkg: parseWholeNumber(flag, m[1]!, 0, 63), value: parse(m[2]!) };
 }
 
@@ -167,6 +183,8 @@ export function parseProfile(text: string, flag = '--profile'): DeviceProfile {
     bad(`${flag}: unknown device profile ${quoted(kind)} (${DEVICE_PROFILE_KINDS.join(', ')})`);
   const value: Record<string, unknown> = Object.create(null);
   value.kind = kind;
+  if (colon >= 0 && params === '')
+    bad(`${flag} ${quoted(text)}: nothing after ':' (give KEY=VALUE,... or leave out the ':')`);
   if (params !== '') {
     for (const part of params.split(',')) {
       const eq = part.indexOf('=');
@@ -318,7 +336,13 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     default: 'gnr-2s',
     path: true,
   },
-  { name: 'offline', type: 'string', arg: 'LIST', group: 'machine', help: 'CPUs to take offline, e.g. 3,5-7' },
+  {
+    name: 'offline',
+    type: 'string',
+    arg: 'LIST',
+    group: 'machine',
+    help: 'CPUs to take offline, e.g. 3,5-7',
+  },
   {
     name: 'cpu-fault',
     type: 'string',

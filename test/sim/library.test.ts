@@ -169,6 +169,11 @@ describe('the run grammar reads back what it writes', () => {
       /needs its delay/,
     );
     expect(() => simulateOptionsFromArgs({ fault: ['constructor'] }, 'up', 1)).toThrow(/bad --fault/);
+    expect(() => simulateOptionsFromArgs({ profile: ['slow:'] }, 'up', 1)).toThrow(/nothing after ':'/);
+    expect(() => simulateOptionsFromArgs({ fault: ['0='] }, 'up', 1)).toThrow(
+      /bad --fault '0=': nothing after '0='/,
+    );
+    expect(() => simulateOptionsFromArgs({ fault: ['\u001b[2J'] }, 'up', 1)).toThrow(/'\\x1b\[2J'/);
   });
 });
 
