@@ -572,7 +572,8 @@ export class MailboxDevice implements MmioDevice {
       return;
     }
     const chunkOffset = this.expected;
-    if (this.offScript) this.giveUp(tx);
+    // Off the script the device takes nothing; the script says the rest of the answer.
+    if (this.offScript) this.respond(tx, END_OF_IMAGE, RESP_IN_PROGRESS);
     else this.accept(tx, bytes);
     if (this.port !== PORT_RESPONSE) return;
     const resp = this.resp;
