@@ -70,20 +70,42 @@ export function formatSummary(result: SimulationResult, opts: SummaryOptions = {
     `${hex(result.revision.old)} -> ${hex(result.revision.new)}${result.revision.old === result.revision.new ? ' (unchanged)' : ''}`,
   );
   const k = result.counts;
-  row(
-    'cpus',
-    `updated ${k.updated}, siblings ${k.siblings}, failed ${k.failed}, timed out ${k.timedOut}, offline ${k.offline}`,
-  );
+  const returned = result.writeReturn !== null;
+  if (returned) {
+    row(
+      'cpus',
+      `updated ${k.updated}, siblings ${k.siblings}, failed ${k.failed}, timed out ${k.timedOut}, offline ${k.offline}`,
+    );
+  } else {
+    // The kernel tallies results only after stop_machine returns; this count is ours.
+    const newRev = result.image?.revision;
+    const at = result.cpus.filter((cpu) => newRev !== undefined && cpu.revisionAfter === newRev).length;
+    row('cpus', `not tallied (the write never returns); ${at} of ${result.cpus.length} run the new revision`);
+  }
   const good = result.outcome === 'updated' || result.outcome === 'no-change';
   const rc = result.returnCode === 0 ? '0' : `${result.returnCode} (${result.returnCodeName})`;
-  row('outcome', `${good ? c.green(result.outcome) : c.red(result.outcome)}, reload returned ${rc}`);
+  const verdict = good ? c.green(result.outcome) : c.red(result.outcome);
+  row('outcome', returned ? `${verdict}, reload returned ${rc}` : `${verdict}, the write never returns`);
   if (result.panicMessage) row('panic', c.red(result.panicMessage));
   if (result.hangReason) row('hang', c.red(result.hangReason));
-  row(
-    'taint',
-    result.tainted ? c.yellow(`TAINT_CPU_OUT_OF_SPEC${result.safe ? '' : ' (unsafe image)'}`) : 'none',
+  if (result.stuck) row('stuck', `${result.stuck.where}: ${result.stuck.reason}; ${result.stuck.bound}`);
+  const taints = result.taints.map((t) =>
+    t === 'TAINT_CPU_OUT_OF_SPEC' && !result.safe ? `${t} (unsafe image)` : t,
   );
+  row('taint', taints.length ? c.yellow(taints.join(', ')) : 'none');
+  lines.push(...markedLines(result));
   return `${lines.join('\n')}\n`;
+}
+
+/** The log lines that are not the kernel's byte for byte: ours, or with fields the model cannot know. */
+function markedLines(result: SimulationResult): string[] {
+  const marked = result.log.filter((l) => l.mark !== undefined);
+  if (marked.length === 0) return [];
+  const n = marked.length;
+  return [
+    `${'log marks'.padEnd(LABEL_WIDTH)}${n} line${plural(n)} of the log ${n === 1 ? 'is' : 'are'} not the kernel's byte for byte`,
+    ...marked.map((l) => `  ${l.mark!.kind.padEnd(LABEL_WIDTH - 2)}${l.text} (${l.mark!.note})`),
+  ];
 }
 
 function notStagedReason(result: SimulationResult): string {
