@@ -62,8 +62,19 @@ export interface SimulateOptions extends MachineOverrides {
 const virtualNs = z.number().min(0).max(1e18);
 const callback = z.custom<(...args: never[]) => void>((f) => typeof f === 'function', 'expected a function');
 
-/** Everything simulate() takes that is not the machine or the policy (those have their own schemas). */
-const RunOptionsSchema = z.looseObject({
+/**
+ * Everything simulate() takes. The machine, its overrides and the policy are
+ * checked by their own schemas when they are resolved; here they are only
+ * known names, so a misspelt option (`seeed`) is an error, not ignored.
+ */
+const RunOptionsSchema = z.strictObject({
+  machine: z.unknown().optional(),
+  policy: z.unknown().optional(),
+  profiles: z.unknown().optional(),
+  faults: z.unknown().optional(),
+  offlineCpus: z.unknown().optional(),
+  cpuFaults: z.unknown().optional(),
+  cost: z.unknown().optional(),
   firmware: z
     .custom<FirmwareSource | Uint8Array>(
       (f) =>
@@ -93,6 +104,8 @@ function checkRunOptions(opts: SimulateOptions): void {
   const r = RunOptionsSchema.safeParse(opts);
   if (r.success) return;
   const issue = r.error.issues[0]!;
+  if (issue.code === 'unrecognized_keys')
+    throw new SimulationInputError(`option '${issue.keys[0]}': unknown option`);
   throw new SimulationInputError(`option '${issue.path.join('.')}': ${issue.message}`);
 }
 

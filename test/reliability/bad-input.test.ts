@@ -536,7 +536,7 @@ describe('every class of bad input from the command line: the exact line, exit 2
     [
       'a preset name with an ANSI escape: shown escaped',
       () => ['simulate', '-m', '\u001b[2Jx'],
-      () => /^unknown machine preset '\\u001b\[2Jx' \(known: [^\n]*\)$/,
+      () => /^unknown machine preset '\\x1b\[2Jx' \(known: [^\n]*\)$/,
     ],
     // bad offline ranges
     [

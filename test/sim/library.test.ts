@@ -61,6 +61,7 @@ describe('simulate() validates every option with a typed error', () => {
     ['a tiny image', { syntheticImageBytes: 3 }, /option 'syntheticImageBytes'/],
     ['an image too large', { syntheticImageBytes: 2 ** 40 }, /option 'syntheticImageBytes'/],
     ['an unknown preset', { machine: 'nope' }, /unknown machine preset 'nope'/],
+    ['a misspelt option', { seeed: 5 } as SimulateOptions, /option 'seeed': unknown option/],
     [
       'a fault on a missing package',
       { machine: 'up', faults: [{ pkg: 3, value: { kind: 'never-ready' } }] },
