@@ -240,7 +240,7 @@ function card(r: SimulationResult, label: string, i: number): string {
     ],
     [
       'outcome',
-      `${r.outcome}, returned ${r.returnCode === 0 ? '0' : `${r.returnCode} (${r.returnCodeName})`}${r.tainted ? ', tainted' : ''}`,
+      `${r.outcome}, ${r.writeReturn === null ? 'the write never returns' : `returned ${r.returnCode === 0 ? '0' : `${r.returnCode} (${r.returnCodeName})`}`}${r.tainted ? `, tainted (${r.taints.join(', ')})` : ''}`,
       attr('outcome', { value: r.outcome, rc: r.returnCode }),
     ],
     [
@@ -258,6 +258,7 @@ function card(r: SimulationResult, label: string, i: number): string {
 <dl>${items.map(([k, v, a]) => `<dt>${escapeHtml(k)}</dt><dd ${a}>${escapeHtml(v)}</dd>`).join('')}</dl>
 ${r.panicMessage ? `<p class="bad">${escapeHtml(r.panicMessage)}</p>` : ''}
 ${r.hangReason ? `<p class="bad">${escapeHtml(r.hangReason)}</p>` : ''}
+${r.stuck ? `<p class="bad" data-testid="stuck">${escapeHtml(`${r.stuck.where}: ${r.stuck.reason}; ${r.stuck.bound}`)}</p>` : ''}
 </article>`;
 }
 
@@ -333,7 +334,21 @@ function resultSection(r: SimulationResult, label: string, i: number, td: Timeli
 ${passesTable(r)}
 <h3>Kernel log</h3>
 <pre class="dmesg" data-testid="dmesg">${escapeHtml(r.dmesg)}</pre>
+${logMarks(r)}
 </section>`;
+}
+
+/** The log lines the kernel would not print byte for byte: ours, or with build-dependent fields shown as ?. */
+function logMarks(r: SimulationResult): string {
+  const marked = r.log.filter((l) => l.mark !== undefined);
+  if (marked.length === 0) return '';
+  const items = marked
+    .map(
+      (l) =>
+        `<li><b>${escapeHtml(l.mark!.kind)}</b>: <code>${escapeHtml(l.text)}</code>: ${escapeHtml(l.mark!.note)}</li>`,
+    )
+    .join('');
+  return `<p class="hint">Not the kernel's byte for byte:</p><ul class="hint" data-testid="log-marks">${items}</ul>`;
 }
 
 function passesTable(r: SimulationResult): string {

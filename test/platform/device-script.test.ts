@@ -27,7 +27,7 @@ import {
 
 const LEN = 4 * PAGE;
 
-function stageOne(fault: Parameters<typeof makeRig>[0]['faults']) {
+function stageOne(fault: NonNullable<Parameters<typeof makeRig>[0]>['faults']) {
   const rig = makeRig({ faults: fault });
   const image = buildImage(LEN, { revision: 0x2b00_0700 });
   return { rig, image, out: referenceStage(rig, image) };
