@@ -13,6 +13,7 @@ import { parseMachineSpec } from '../../src/platform/machine-spec.js';
 import type { DeviceFault } from '../../src/platform/mailbox/config.js';
 import { resultJson } from '../../src/sim/json.js';
 import type { SimulationResult } from '../../src/sim/result-types.js';
+import { argsFromSimulateOptions, simulateOptionsFromArgs } from '../../src/sim/run-args.js';
 import { image, machine, NEW_REV, run, SMALL, texts } from './helpers.js';
 
 // One block per item of issue "[3/9] Fidelity": each test fails on the model
@@ -284,6 +285,38 @@ describe('kernel-does-not-terminate', () => {
     });
     expect(r.staging.packages[0]).toMatchObject({ errno: -71, chunks: 4, bytesSent: 3 * 4096 });
     expect(r.outcome).toBe('updated');
+  });
+});
+
+describe('the virtual-time limit is an option', () => {
+  // 41 chunks of 90 s each at HZ=100 (the host waits up to 10,000 x 10-20 ms): over an hour.
+  const slowHour = (extra: { timeLimitNs?: number } = {}) =>
+    run(
+      machine({
+        packages: 1,
+        cost: { hz: 100 },
+        packageConfig: [{ profile: { kind: 'slow', chunkNs: 90e9 } }],
+      }),
+      {
+        img: image({ bytes: 41 * 4096 }),
+        trace: false,
+        ...extra,
+      },
+    );
+
+  it('a run over one hour stops at the default limit, and finishes with a larger one', () => {
+    expect(() => slowHour()).toThrow(/virtual time passed .* --time-limit/);
+    const r = slowHour({ timeLimitNs: 7200e9 });
+    expect(r.staging.ok).toBe(true);
+    expect(r.staging.durationNs).toBeGreaterThan(3600e9);
+    expect(r.outcome).toBe('updated');
+  });
+
+  it('--time-limit SECONDS reads back to the same option', () => {
+    const opts = simulateOptionsFromArgs({ 'time-limit': '7200' }, 'gnr-2s', 512);
+    expect(opts.timeLimitNs).toBe(7200e9);
+    expect(argsFromSimulateOptions(opts)).toContain('--time-limit');
+    expect(simulateOptionsFromArgs({ 'time-limit': '7200' }, 'gnr-2s', 512)).toEqual(opts);
   });
 });
 
