@@ -43,6 +43,28 @@ export {
   type StagingPolicy,
   simulateOptions as campaignRunOptions,
 } from './campaign/space.js';
+// ---- fleet: a late load planned across many hosts ----
+export * as fleet from './fleet/index.js';
+export {
+  FLEET_CSV_HEADER,
+  FLEET_SCHEMA,
+  type FleetJob,
+  type FleetOptions,
+  FleetPlanner,
+  type FleetProblem,
+  type FleetReport,
+  type FleetShapeReport,
+  fleetJson,
+  formatFleetSummary,
+  type InventoryImage,
+  type InventoryRow,
+  type InventoryValue,
+  inventoryCsvRows,
+  inventoryRow,
+  type ResolvedRow,
+  renderFleetReport,
+  runFleetJob,
+} from './fleet/index.js';
 // ---- microcode files and outputs ----
 export * as format from './format/index.js';
 export {

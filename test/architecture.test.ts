@@ -12,6 +12,7 @@ const CORE_DIRS = [
   'src/output',
   'src/campaign',
   'src/probe',
+  'src/fleet',
 ];
 const NODE_MODULES =
   /^(node:|fs$|path$|os$|process$|child_process$|crypto$|url$|util$|worker_threads$|perf_hooks$)/;
