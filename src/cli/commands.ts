@@ -302,5 +302,100 @@ It reads /proc/cpuinfo, /proc/cmdline, the kernel release and config, the CPU fo
   ],
 };
 
+export const FLEET: CommandSpec = {
+  name: 'fleet',
+  summary: 'plan a late load across many hosts: verdicts, pauses, hosts at risk, rollout waves',
+  usage: '<input>... [options]',
+  description: `Plan a late load across a fleet from many 'probe --json' outputs (files, folders or globs; Ansible --tree results and pssh -o outputs are read as they are), saved probe trees ('probe --save' folders) and inventories (.csv, .yaml: host or count, machine, kernel, hz, firmware, revision, force-minrev, late-loading). Prints the hosts by verdict, the staging-capable share, the stop window (min, median, p99, max) with and without staging, the total staging time, the hosts at risk (a staging failure whose unstaged fallback panics; a pause over the budget) and a rollout in waves, safest first. Hosts of the same shape are simulated once.
+
+A bad input (a file, a row) is reported with its file and line and skipped; --strict makes it fatal. See docs/fleet.md.
+
+${OUTPUT_NOTE}`,
+  options: [
+    {
+      name: 'pause-budget',
+      type: 'string',
+      arg: 'DURATION',
+      group: 'plan',
+      help: 'the longest acceptable stop window (e.g. 10s, 250ms); hosts over it are held back. 10 s: Azure documents most VM-pausing maintenance as under 10 seconds, a common planning figure',
+      default: '10s',
+    },
+    {
+      name: 'wave',
+      type: 'string',
+      arg: 'N|P%',
+      group: 'plan',
+      help: 'at most N hosts, or P percent of the planned hosts, per wave',
+      default: '10%',
+    },
+    {
+      name: 'wave-gap',
+      type: 'string',
+      arg: 'DURATION',
+      group: 'plan',
+      help: "time between waves (checks, soak), added to the rollout's wall time",
+      default: '0s',
+    },
+    {
+      name: 'include-unsafe',
+      type: 'boolean',
+      group: 'plan',
+      help: 'put hosts whose load would taint the kernel in the rollout (after the others)',
+    },
+    {
+      name: 'firmware',
+      type: 'string',
+      arg: 'DIR',
+      group: 'input',
+      help: 'the intel-ucode folder for saved probe trees (as probe --firmware) and for inventory rows without a firmware column',
+      path: true,
+    },
+    {
+      name: 'cost',
+      type: 'string',
+      multiple: true,
+      arg: 'KEY=VALUE',
+      group: 'input',
+      help: 'override a cost-model parameter (ns) of every model run (trees and inventory rows; a probe report keeps its own figures); repeatable',
+    },
+    {
+      name: 'strict',
+      type: 'boolean',
+      group: 'input',
+      help: 'stop at the first bad input (exit 2) instead of skipping it',
+    },
+    {
+      name: 'jobs',
+      type: 'string',
+      arg: 'N',
+      group: 'input',
+      help: 'worker threads for the model runs (1: in this thread)',
+      default: 'the number of CPUs',
+    },
+    json('fleet@1', 'the plan: totals, distributions, risks, waves and every shape'),
+    output('csv', 'one row per host: its shape, verdict, figures, risks and wave'),
+    output('report', 'a self-contained HTML report with the stop-window distribution and the hosts at risk'),
+  ],
+  operands: { name: '<input>...', path: true, required: true },
+  exit: [
+    ['0', 'every host would load safely, none is at risk and no input was skipped'],
+    ['1', 'some host would not load safely or is at risk, or an input was skipped'],
+    ['2', 'bad usage, nothing to plan, or (with --strict) a bad input'],
+  ],
+  examples: [
+    'ucode-staging fleet probes/ --pause-budget 2s --wave 5% --report fleet.html',
+    "ucode-staging fleet 'probes/*.json' trees/ --json fleet.json --csv hosts.csv",
+    'ucode-staging fleet inventory.csv --wave 200 --wave-gap 10m',
+  ],
+};
+
 /** Every command, in the order help lists them. */
-export const COMMANDS: readonly CommandSpec[] = [SIMULATE, COMPARE, CAMPAIGN, CAMPAIGN_MERGE, INSPECT, PROBE];
+export const COMMANDS: readonly CommandSpec[] = [
+  SIMULATE,
+  COMPARE,
+  CAMPAIGN,
+  CAMPAIGN_MERGE,
+  INSPECT,
+  PROBE,
+  FLEET,
+];

@@ -11,6 +11,7 @@ const commands: Record<string, () => Promise<Command>> = {
   campaign: async () => (await import('./campaign.js')).campaignCommand,
   inspect: async () => (await import('./inspect.js')).inspectCommand,
   probe: async () => (await import('./probe.js')).probeCommand,
+  fleet: async () => (await import('./fleet.js')).fleetCommand,
 };
 
 /** The version in package.json (one level above dist/). */
