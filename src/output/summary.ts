@@ -41,14 +41,18 @@ export function formatSummary(result: SimulationResult, opts: SummaryOptions = {
   if (!st.attempted) {
     row('staging', `not attempted (${notStagedReason(result)})`);
   } else {
-    const verdict = st.ok ? c.green('ok') : c.red(`FAILED ${st.errnoName} (${st.errno})`);
+    const loops = st.reason === 'does-not-terminate';
+    const verdict = st.ok
+      ? c.green('ok')
+      : c.red(loops ? 'NEVER ENDS (see stuck)' : `FAILED ${st.errnoName} (${st.errno})`);
     const where =
       st.ok || st.failedCpu === null ? '' : ` on CPU${st.failedCpu} package ${st.failedPackage ?? '?'}`;
-    const fallback = st.ok
-      ? ''
-      : result.policy.staging === 'require'
-        ? '; policy require: load aborted'
-        : '; fell back to the ordinary late load';
+    const fallback =
+      st.ok || loops
+        ? ''
+        : result.policy.staging === 'require'
+          ? '; policy require: load aborted'
+          : '; fell back to the ordinary late load';
     row(
       'staging',
       `${verdict}${where}${st.reason && !st.ok ? ` [${st.reason}]` : ''}: ${st.packages.length} pass${st.packages.length === 1 ? '' : 'es'}, ${grouped(st.bytesSent)} bytes in ${grouped(st.chunks)} chunks, ${grouped(st.resends)} re-sends, ${ms3(st.durationNs)} ms${fallback}`,
@@ -61,10 +65,17 @@ export function formatSummary(result: SimulationResult, opts: SummaryOptions = {
   const stopped = result.cpus.filter((cpu) => Number.isFinite(cpu.stoppedNs)).length;
   row(
     'stop window',
-    sw ? `${ms3(sw.durationNs)} ms (${stopped} CPUs stopped)` : c.red('none (CPUs were never all released)'),
+    sw
+      ? `${ms3(sw.durationNs)} ms (${stopped} CPUs stopped)`
+      : c.red(stopped ? 'none (CPUs were never all released)' : 'none (no CPU was stopped)'),
   );
   row('apply', applyRange(result));
-  row('reload', `${ms3(result.reload.durationNs)} ms from the write to its return`);
+  row(
+    'reload',
+    result.writeReturn === null
+      ? `never returns (the model followed it for ${ms3(result.reload.durationNs)} ms)`
+      : `${ms3(result.reload.durationNs)} ms from the write to its return`,
+  );
   row(
     'revision',
     `${hex(result.revision.old)} -> ${hex(result.revision.new)}${result.revision.old === result.revision.new ? ' (unchanged)' : ''}`,

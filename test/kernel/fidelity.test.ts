@@ -276,7 +276,11 @@ describe('kernel-does-not-terminate', () => {
     expect(pass.errno).toBe(0);
     expect(texts(r).some((l) => l.includes('staging failed'))).toBe(false);
     expect(r.stopWindow).toBeNull();
-    expect(formatSummary(r)).toMatch(/\nstuck +do_stage\(\): /);
+    const summary = formatSummary(r);
+    expect(summary).toMatch(/\nstuck +do_stage\(\): /);
+    expect(summary).toMatch(/\nstaging +NEVER ENDS/);
+    expect(summary).not.toContain('fell back');
+    expect(summary).toMatch(/\nreload +never returns/);
   });
 
   it('the same answer once: one header-only request, then the device gives up (-EPROTO)', () => {
