@@ -1,6 +1,18 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { CampaignPart } from '../index.js';
 import type { SliceRequest, WorkerMessage } from './campaign-worker.js';
+
+const WORKER_URL = new URL('./campaign-worker.js', import.meta.url);
+
+/**
+ * Whether worker threads can be started: the worker is built JavaScript, so
+ * running the CLI from its TypeScript sources (the tests) runs in process.
+ */
+export function workersAvailable(): boolean {
+  return existsSync(fileURLToPath(WORKER_URL));
+}
 
 /**
  * Run a campaign's runs [start, end) on `jobs` worker threads. The runs are cut into many
@@ -19,10 +31,7 @@ export async function runOnWorkers(
   const slices: [number, number][] = [];
   for (let s = start; s < end; s += sliceSize) slices.push([s, Math.min(end, s + sliceSize)]);
   const parts: CampaignPart[] = [];
-  const workers = Array.from(
-    { length: Math.min(jobs, slices.length) },
-    () => new Worker(new URL('./campaign-worker.js', import.meta.url)),
-  );
+  const workers = Array.from({ length: Math.min(jobs, slices.length) }, () => new Worker(WORKER_URL));
   let next = 0;
   try {
     await Promise.all(

@@ -38,7 +38,7 @@ import {
   STAGING_MODES,
   toJson,
 } from '../index.js';
-import { runOnWorkers } from './campaign-pool.js';
+import { runOnWorkers, workersAvailable } from './campaign-pool.js';
 import { paint } from './color.js';
 import { CAMPAIGN, CAMPAIGN_MERGE } from './commands.js';
 import { type CliIo, type Command, printable, UsageError } from './io.js';
@@ -143,7 +143,7 @@ async function campaign(argv: string[], io: CliIo, deps: { simulate?: SimulateFn
   const progress = new Progress(io, end - start, 'campaign');
   const began = performance.now();
   let parts: CampaignPart[];
-  if (deps.simulate || jobs === 1 || end - start < 40) {
+  if (deps.simulate || jobs === 1 || end - start < 40 || !workersAvailable()) {
     // In process: an injected simulator cannot cross into a worker thread.
     parts = [
       runCampaignSlice(

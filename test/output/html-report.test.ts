@@ -77,7 +77,7 @@ describe('renderReport', () => {
     });
     expect(html).toContain(`<b data-testid="timeline-row-count">${r.machine.cpus}</b>`);
     expect(html).toContain('<pre class="dmesg" data-testid="dmesg">');
-    expect(html).toContain('microcode: Staging of patch revision 0x10004a2 succeeded.');
+    expect(html).toContain('microcode: Staging of patch revision 0x10003f0 succeeded.');
     expect(html).toContain('data-testid="cost-model"');
     expect(html).toContain('<code>applyStagedPerByteNs</code>');
   });

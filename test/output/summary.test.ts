@@ -43,7 +43,7 @@ describe('formatSummary', () => {
     const primaries = r.cpus.filter((c) => c.primary).map((c) => c.applyEndNs - c.applyStartNs);
     expect(apply).toContain(`primary threads ${ms3(Math.min(...primaries))}`);
     expect(apply).toContain('256 MSR 0x79 writes, 256 used the staged copy');
-    expect(line(text, 'revision')).toBe('revision    0x10003a2 -> 0x10004a2');
+    expect(line(text, 'revision')).toBe('revision    0x10003a2 -> 0x10003f0');
     expect(line(text, 'outcome')).toBe('outcome     updated, reload returned 0');
     expect(line(text, 'taint')).toBe('taint       none');
     expect(text).not.toMatch(ANSI);
