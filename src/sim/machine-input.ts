@@ -53,6 +53,33 @@ function unknownPreset(name: string, what = 'machine preset'): SimulationInputEr
   );
 }
 
+/**
+ * Fields a machine file may write as hex strings ("0x10003a2"), as every JSON
+ * output prints them: [object path, field].
+ */
+const HEX_FIELDS: readonly [readonly string[], string][] = [
+  [[], 'signature'],
+  [[], 'initialRevision'],
+  [['mailbox'], 'base'],
+  [['mailbox'], 'stride'],
+  [['mailbox'], 'undecodedRead'],
+];
+
+/** The file's hex strings as numbers (a copy; anything else is left for the schema to judge). */
+function fromHexStrings<T extends object>(machine: T): T {
+  const copy = structuredClone(machine) as Record<string, unknown>;
+  const hex = (v: unknown) =>
+    typeof v === 'string' && /^0x[0-9a-f]{1,13}$/i.test(v) ? Number.parseInt(v, 16) : v;
+  for (const [path, field] of HEX_FIELDS) {
+    let holder: unknown = copy;
+    for (const key of path) holder = (holder as Record<string, unknown> | undefined)?.[key];
+    if (typeof holder === 'object' && holder !== null && Object.hasOwn(holder, field))
+      (holder as Record<string, unknown>)[field] = hex((holder as Record<string, unknown>)[field]);
+  }
+  if (Array.isArray(copy.lowMemory)) copy.lowMemory = copy.lowMemory.map(hex);
+  return copy as T;
+}
+
 /** The machine as unvalidated input: a preset's copy, or a file with its `extends` resolved. */
 export function machineSpecInput(machine: MachineInput | undefined): MachineSpecInput {
   if (machine === undefined || typeof machine === 'string') {
@@ -63,8 +90,10 @@ export function machineSpecInput(machine: MachineInput | undefined): MachineSpec
   }
   if (typeof machine !== 'object' || machine === null || Array.isArray(machine))
     throw new SimulationInputError('machine: expected a preset name or a machine object');
-  if (!Object.hasOwn(machine, 'extends')) return machine as MachineSpecInput;
-  const { extends: base, ...rest } = machine as Partial<MachineSpecInput> & { extends: unknown };
+  if (!Object.hasOwn(machine, 'extends')) return fromHexStrings(machine) as MachineSpecInput;
+  const { extends: base, ...rest } = fromHexStrings(machine) as Partial<MachineSpecInput> & {
+    extends: unknown;
+  };
   if (typeof base !== 'string')
     throw new SimulationInputError(
       `machine field 'extends': must name a preset (${presetNames().join(', ')})`,

@@ -247,3 +247,20 @@ describe('compare() explains what did not update', () => {
     expect(table).toContain('machine=gnr-2s, staging off: panic: Microcode load: Primary CPU 0 timed out');
   });
 });
+
+describe('machine files take hex strings where the JSON outputs print hex', () => {
+  it('signature, initialRevision and mailbox addresses', () => {
+    const spec = resolveMachine({
+      extends: 'up',
+      signature: '0xa06d1',
+      initialRevision: '0x10003a2',
+      mailbox: { base: '0xfed20000', stride: '0x1000', undecodedRead: '0xffffffff' },
+    } as never);
+    expect(spec.signature).toBe(0xa06d1);
+    expect(spec.initialRevision).toBe(0x10003a2);
+    expect(spec.mailbox.base).toBe(0xfed20000);
+    expect(() => resolveMachine({ extends: 'up', signature: '0xnothex' } as never)).toThrow(
+      /machine field 'signature'/,
+    );
+  });
+});
