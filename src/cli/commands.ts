@@ -47,7 +47,7 @@ Presets: ${presetNames().join(', ')}.
 ${OUTPUT_NOTE}`,
   options: [
     ...RUN_OPTIONS,
-    json('result@1', 'the whole result'),
+    json('result@2', 'the whole result'),
     output('trace', 'Chrome trace events (open in https://ui.perfetto.dev)'),
     output('mmiotrace', 'the mailbox traffic in Linux mmiotrace format (streamed; large for many passes)'),
     output('report', 'a self-contained HTML report with a timeline'),
@@ -211,7 +211,7 @@ export const INSPECT: CommandSpec = {
       name: 'json',
       type: 'boolean',
       group: 'options',
-      help: 'machine-readable output (schema ucode-staging/inspect@1)',
+      help: 'machine-readable output (schema ucode-staging/inspect@2)',
     },
     {
       name: 'match',
@@ -389,6 +389,39 @@ ${OUTPUT_NOTE}`,
   ],
 };
 
+export const PLAYGROUND: CommandSpec = {
+  name: 'playground',
+  summary: 'the browser playground: every control of a run on one page, served locally',
+  usage: '[--port N] [--open] [--link] [run options]',
+  description: `Serve the browser playground on http://127.0.0.1 (this computer only): pick a machine, an image (synthetic, or drop a real microcode file), policies, mailbox and CPU faults and a seed, and see the kernel log, the summary, the timeline, the staging passes and staging off vs on, rerun on every change. The simulator runs in the page's Web Worker; the page makes no network request. The page's link holds the run as this command's flags, and it gives the equivalent 'ucode-staging simulate' command.
+
+With run options (as for simulate), the link printed opens the playground on that run; --link prints it without serving. A machine file goes into the link whole; a firmware file does not (drop it on the page). The same page is in dist/playground/ for any static web server.`,
+  options: [
+    {
+      name: 'port',
+      type: 'string',
+      arg: 'N',
+      group: 'server',
+      help: 'the port on 127.0.0.1; 0 picks a free one',
+      default: '8470',
+    },
+    { name: 'open', type: 'boolean', group: 'server', help: 'open the page in the default browser' },
+    {
+      name: 'link',
+      type: 'boolean',
+      group: 'server',
+      help: "print the playground's link for the run the options describe, and exit",
+    },
+    ...RUN_OPTIONS,
+  ],
+  exit: [
+    ['0', 'the link was printed (--link)'],
+    ['2', 'bad usage, or the port is in use'],
+    ['130', 'stopped by Ctrl-C (SIGINT; SIGTERM: 143)'],
+  ],
+  examples: ['ucode-staging playground --open', 'ucode-staging playground --fault never-ready@0 --link'],
+};
+
 /** Every command, in the order help lists them. */
 export const COMMANDS: readonly CommandSpec[] = [
   SIMULATE,
@@ -398,4 +431,5 @@ export const COMMANDS: readonly CommandSpec[] = [
   INSPECT,
   PROBE,
   FLEET,
+  PLAYGROUND,
 ];

@@ -12,6 +12,7 @@ const commands: Record<string, () => Promise<Command>> = {
   inspect: async () => (await import('./inspect.js')).inspectCommand,
   probe: async () => (await import('./probe.js')).probeCommand,
   fleet: async () => (await import('./fleet.js')).fleetCommand,
+  playground: async () => (await import('./playground.js')).playgroundCommand,
 };
 
 /** The version in package.json (one level above dist/). */
