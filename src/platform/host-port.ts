@@ -39,6 +39,13 @@ export interface HostPort {
   iounmap(va: number): void;
   readl(va: number): number;
   writel(value: number, va: number): void;
+  /**
+   * writesl() / iowrite32_rep(): `count` dwords of `src` from index `from`, each
+   * written to `va` in order: exactly `count` writel(src[i], va) calls (the same
+   * device state, time, faults and traces), which the machine may carry out as
+   * one block.
+   */
+  writesl(va: number, src: Uint32Array, from: number, count: number): void;
 
   /** Put a kernel buffer in physical memory; returns its physical address. */
   placeBuffer(bytes: Uint8Array): number;

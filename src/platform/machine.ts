@@ -231,6 +231,10 @@ export class Machine implements HostPort, CpuAvailability {
     this.bus.writel(value, va);
   }
 
+  writesl(va: number, src: Uint32Array, from: number, count: number): void {
+    this.bus.writesl(va, src, from, count);
+  }
+
   placeBuffer(bytes: Uint8Array): number {
     return this.memory.place(bytes);
   }

@@ -257,6 +257,21 @@ export class MailboxDevice implements MmioDevice {
   }
 
   /**
+   * The leading WRDATA dwords of a block that write32() would simply store
+   * (the device takes request data and has room), stored at once; see
+   * MmioDevice.writeBlock. A dword write32() would refuse is left to it.
+   */
+  writeBlock(offset: number, src: Uint32Array, from: number, count: number): number {
+    if (offset !== WRDATA || this.acceptingData !== true) return 0;
+    const n = this.reqLen;
+    const take = Math.min(count, CAPACITY - n);
+    if (take <= 0) return 0;
+    this.req.set(src.subarray(from, from + take), n);
+    this.reqLen = n + take;
+    return take;
+  }
+
+  /**
    * The completed staged copy, from the moment the transaction that completed it
    * finished processing (its ready time) until the next honoured ABORT, which
    * recycles its buffer. A host that stopped waiting earlier does not change that.
