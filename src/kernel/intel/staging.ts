@@ -158,9 +158,8 @@ function sendDataChunk(ctx: StagingContext, ss: StagingState): number {
   // device reassembles the chunk from the sequence.
   const dwords = ss.chunkSize >>> 2;
   if ((ss.offset & 3) === 0) {
-    const first = ss.offset >>> 2;
-    const end = first + dwords;
-    for (let i = first; i < end; i++) port.writel(words[i]!, wr);
+    // writel(src[i], WRDATA) for each dword, in order (the port may move them as one block).
+    port.writesl(wr, words, ss.offset >>> 2, dwords);
   } else {
     // src_chunk = ucode_ptr + offset: the dwords are read from that byte address.
     const bytes = imageBytes(ctx);
