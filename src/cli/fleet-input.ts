@@ -2,6 +2,7 @@ import {
   closeSync,
   constants,
   type Dirent,
+  fstatSync,
   lstatSync,
   openSync,
   readdirSync,
@@ -310,36 +311,120 @@ async function* yamlRows(text: string): AsyncGenerator<RowOrProblem> {
   }
 }
 
+/**
+ * A text file in decoded chunks of 1 MiB, opened at once (a FIFO, device or folder is refused
+ * before it is opened, as readInputFile does) and read as it is consumed.
+ */
+export function openTextChunks(path: string, what: string): Iterable<string> {
+  const fail = (why: string): never => {
+    throw new UsageError(`cannot read ${what} '${path}': ${why}`);
+  };
+  let st: Stats;
+  try {
+    st = statSync(path);
+  } catch (err) {
+    return fail(describeErrno(err));
+  }
+  if (!st.isFile()) fail(`it is ${describeFileType(st)}, not a regular file`);
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  } catch (err) {
+    return fail(describeErrno(err));
+  }
+  if (!fstatSync(fd).isFile()) {
+    closeSync(fd);
+    fail('not a regular file');
+  }
+  function* chunks(): Generator<string> {
+    const decoder = new TextDecoder('utf-8');
+    const buf = Buffer.allocUnsafe(1 << 20);
+    try {
+      for (;;) {
+        let n: number;
+        try {
+          n = readSync(fd, buf, 0, buf.length, null);
+        } catch (err) {
+          return fail(describeErrno(err));
+        }
+        if (n === 0) break;
+        yield decoder.decode(buf.subarray(0, n), { stream: true });
+      }
+      const rest = decoder.decode();
+      if (rest) yield rest;
+    } finally {
+      closeSync(fd);
+    }
+  }
+  return chunks();
+}
+
+/** One turn of the event loop (messages from worker threads are handled in it). */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+interface Machine {
+  input: MachineInput;
+  label: string;
+  id: string;
+  signature: number;
+}
+
 /** Caches of one run: machines and images are read once, however many rows name them. */
 export class InventoryReader {
-  private readonly machines = new Map<
-    string,
-    { input: MachineInput; label: string; id: string; signature: number } | string
-  >();
+  private readonly machines = new Map<string, Machine | string>();
+  /** The same caches by the text of the row (before any path is resolved). */
+  private readonly byRef = new Map<string, Machine | string>();
+  private readonly imageByRef = new Map<string, InventoryImage | string>();
   private readonly images = new Map<string, Uint8Array | string>();
+
+  /** The --firmware folder, for rows that name none (null: a synthetic image). */
+  private readonly defaultFirmware: string | null;
 
   constructor(
     private readonly planner: FleetPlanner,
-    private readonly defaultFirmware: string | undefined,
-  ) {}
+    defaultFirmware: string | undefined,
+  ) {
+    this.defaultFirmware = defaultFirmware === undefined ? null : resolve(defaultFirmware);
+  }
 
   async read(path: string, fmt: 'csv' | 'yaml'): Promise<void> {
-    let text: string;
+    // A CSV is read in chunks, row by row (memory holds a chunk, however many hosts); a YAML
+    // document is parsed whole, so it is read whole (up to INVENTORY_MAX_BYTES).
+    let source: Iterable<string> | string;
     try {
-      text = readInputText(path, { what: 'inventory', maxBytes: INVENTORY_MAX_BYTES });
+      source =
+        fmt === 'csv'
+          ? openTextChunks(path, 'inventory')
+          : readInputText(path, { what: 'inventory', maxBytes: INVENTORY_MAX_BYTES });
     } catch (err) {
       this.planner.problem({ file: path, line: null }, err instanceof Error ? err.message : String(err));
       return;
     }
-    const rows: Iterable<RowOrProblem> | AsyncIterable<RowOrProblem> =
-      fmt === 'csv' ? inventoryCsvRows(text) : yamlRows(text);
+    const base = dirname(path);
+    const take = async (row: RowOrProblem): Promise<void> => {
+      if ('message' in row) {
+        this.planner.problem({ file: path, line: row.line }, row.message);
+        return;
+      }
+      // Machines are read once: after the first row that names one, no await per row.
+      const m = this.byRef.get(`${base}\u0000${row.machine}`) ?? (await this.machine(row.machine, base));
+      this.addRow(path, base, row, m);
+    };
+    let n = 0;
+    const rows = typeof source === 'string' ? yamlRows(source) : inventoryCsvRows(fleet.csvSegments(source));
     for await (const row of rows) {
-      if ('message' in row) this.planner.problem({ file: path, line: row.line }, row.message);
-      else await this.addRow(path, row);
+      await take(row);
+      // Now and then, let the worker threads' answers in (they get their next jobs then).
+      if (++n % 2000 === 0) await yieldToEventLoop();
     }
   }
 
   private async machine(ref: string, base: string) {
+    const raw = `${base}\u0000${ref}`;
+    const seen = this.byRef.get(raw);
+    if (seen !== undefined) return seen;
     const preset = presetNames().includes(ref);
     const key = preset ? `preset:${ref}` : resolve(base, ref);
     let m = this.machines.get(key);
@@ -358,6 +443,7 @@ export class InventoryReader {
       }
       this.machines.set(key, m);
     }
+    this.byRef.set(raw, m);
     return m;
   }
 
@@ -386,17 +472,19 @@ export class InventoryReader {
     return { kind: 'file', path, bytes };
   }
 
-  private async addRow(file: string, row: InventoryRow): Promise<void> {
-    const base = dirname(file);
+  private addRow(file: string, base: string, row: InventoryRow, m: Machine | string): void {
     const where = { file, line: row.line };
-    const m = await this.machine(row.machine, base);
     if (typeof m === 'string') {
       this.planner.problem(where, `machine: ${m}`);
       return;
     }
-    const firmware =
-      row.firmware ?? (this.defaultFirmware === undefined ? null : resolve(this.defaultFirmware));
-    const image = this.image(firmware, row.firmware === null ? process.cwd() : base, m.signature);
+    const firmware = row.firmware ?? this.defaultFirmware;
+    const imageRef = `${firmware}\u0000${base}\u0000${m.signature}`;
+    let image = this.imageByRef.get(imageRef);
+    if (image === undefined) {
+      image = this.image(firmware, row.firmware === null ? process.cwd() : base, m.signature);
+      this.imageByRef.set(imageRef, image);
+    }
     if (typeof image === 'string') {
       this.planner.problem(where, image);
       return;

@@ -13,8 +13,8 @@ import {
 } from '../index.js';
 import { paint } from './color.js';
 import { FLEET } from './commands.js';
-import { findInputs, InventoryReader, readHostInput } from './fleet-input.js';
-import { runJobsOnWorkers } from './fleet-pool.js';
+import { findInputs, InventoryReader, readHostInput, yieldToEventLoop } from './fleet-input.js';
+import { JobPool } from './fleet-pool.js';
 import { type Command, printable, UsageError } from './io.js';
 import { planOutputs } from './output-plan.js';
 import { Progress } from './progress.js';
@@ -37,8 +37,6 @@ interface FleetValues {
 
 /** Problems printed on stderr as they are found; the rest are counted (all are in --json). */
 const SHOWN_PROBLEMS = 20;
-/** Fewer model jobs than this run in this thread: starting workers would cost more. */
-const WORKERS_FROM_JOBS = 4;
 
 const UNITS: Record<string, number> = {
   ns: 1,
@@ -127,6 +125,14 @@ export const fleetCommand: Command = async (argv, io) => {
   );
 
   let shown = 0;
+  let simulating: Progress | undefined;
+  const pool = new JobPool(threads, (reply) => {
+    if (reply.type === 'done') planner.resolve(reply.key, reply.summary);
+    else if (reply.name === 'SimulationInputError' || reply.name === 'SimulationLimitError')
+      planner.fail(reply.key, reply.message.split('\n')[0]!);
+    else throw new Error(`a fleet model job failed: ${reply.name}: ${reply.message}`);
+    simulating?.tick();
+  });
   const planner = new FleetPlanner({
     pauseBudgetNs,
     wave,
@@ -139,28 +145,26 @@ export const fleetCommand: Command = async (argv, io) => {
       if (shown++ < SHOWN_PROBLEMS)
         io.stderr(`ucode-staging fleet: skipped ${printable(`${whereText(p)}: ${p.message}`)}\n`);
     },
+    // Each new shape starts on a worker thread at once, while the rest is read.
+    onJob: (key, job) => pool.push(key, job),
   });
 
   const reading = new Progress(io, inputs.length, 'fleet: reading');
   const inventories = new InventoryReader(planner, values.firmware);
-  for (const input of inputs) {
-    if (input.kind === 'inventory') await inventories.read(input.path, input.format);
-    else readHostInput(input, planner, values.firmware);
-    reading.tick();
+  try {
+    for (const [i, input] of inputs.entries()) {
+      if (input.kind === 'inventory') await inventories.read(input.path, input.format);
+      else readHostInput(input, planner, values.firmware);
+      reading.tick();
+      if (i % 64 === 63) await yieldToEventLoop();
+    }
+  } catch (err) {
+    await pool.abort(); // a --strict stop: the workers end at once
+    throw err;
   }
   reading.finish();
-
-  const pending = planner.pendingJobs();
-  const simulating = new Progress(io, pending.length, 'fleet: simulating shapes');
-  if (threads > 1 && pending.length >= WORKERS_FROM_JOBS) {
-    await runJobsOnWorkers(pending, threads, (reply) => {
-      if (reply.type === 'done') planner.resolve(reply.key, reply.summary);
-      else if (reply.name === 'SimulationInputError' || reply.name === 'SimulationLimitError')
-        planner.fail(reply.key, reply.message.split('\n')[0]!);
-      else throw new Error(`a fleet worker failed: ${reply.message}`);
-      simulating.tick();
-    });
-  } else planner.runPending(() => simulating.tick());
+  simulating = new Progress(io, planner.pendingJobs().length, 'fleet: simulating shapes');
+  await pool.drain(() => simulating?.tick());
   simulating.finish();
 
   const report = planner.report();

@@ -18,6 +18,7 @@ export { type FleetReportInput, type Histogram, renderFleetReport, stopWindowHis
 export {
   columnName as inventoryColumnName,
   csvRecords,
+  csvSegments,
   DEFAULT_INVENTORY_HZ,
   DEFAULT_INVENTORY_KERNEL,
   INVENTORY_COLUMNS,

@@ -64,8 +64,19 @@ function textOf(v: InventoryValue): string | null {
   return s === '' ? null : s;
 }
 
+const kernels = new Map<string, InventoryKernel | null>();
+
 /** A kernel release ("6.19", "6.8.0-45-generic"): what it means for the loader. */
 export function inventoryKernel(release: string): InventoryKernel | null {
+  let k = kernels.get(release);
+  if (k === undefined) {
+    k = readKernel(release);
+    if (kernels.size < 10_000) kernels.set(release, k);
+  }
+  return k;
+}
+
+function readKernel(release: string): InventoryKernel | null {
   const m = /^(\d{1,3})\.(\d{1,3})(?:[.\-+_~].*)?$/.exec(release);
   if (!m) return null;
   const major = Number(m[1]);
@@ -170,70 +181,95 @@ export function unknownColumns(names: readonly string[]): string[] {
 export type CsvRecord = { line: number; cells: string[] } | { line: number; problem: string };
 
 /**
+ * One record that holds a quote, from `i`: RFC 4180 cells, a quoted cell may span lines.
+ * Returns the cells, where the next record starts and its line, or the line of a quote left open.
+ */
+function quotedRecord(
+  text: string,
+  i: number,
+  line: number,
+): { cells: string[]; next: number; line: number } | { problem: number } {
+  const n = text.length;
+  const cells: string[] = [];
+  let cell = '';
+  let quotedCell = false;
+  for (;;) {
+    if (i >= n) {
+      cells.push(cell);
+      return { cells, next: n, line };
+    }
+    const c = text[i]!;
+    if (c === '"' && cell === '' && !quotedCell) {
+      quotedCell = true;
+      const opened = line;
+      i++;
+      let closed = false;
+      while (i < n) {
+        const d = text[i]!;
+        if (d === '"') {
+          if (text[i + 1] === '"') {
+            cell += '"';
+            i += 2;
+            continue;
+          }
+          i++;
+          closed = true;
+          break;
+        }
+        if (d === '\n') line++;
+        cell += d;
+        i++;
+      }
+      if (!closed) return { problem: opened };
+      continue;
+    }
+    if (c === ',') {
+      cells.push(cell);
+      cell = '';
+      quotedCell = false;
+      i++;
+      continue;
+    }
+    if (c === '\n' || c === '\r') {
+      cells.push(cell);
+      i += c === '\r' && text[i + 1] === '\n' ? 2 : 1;
+      return { cells, next: i, line: line + 1 };
+    }
+    cell += c;
+    i++;
+  }
+}
+
+/**
  * RFC 4180 records with the line each starts on: commas, double quotes ("" inside quotes),
  * LF or CRLF. A record whose first cell starts with '#' is a comment; blank lines are skipped.
- * An unterminated quote is a problem on the line it opened, and ends the file.
+ * An unterminated quote is a problem on the line it opened, and ends the file. A line without
+ * a quote is split as it is (the common case, and the fast one).
  */
-export function* csvRecords(text: string): Generator<CsvRecord> {
+export function* csvRecords(text: string, firstLine = 1): Generator<CsvRecord> {
   let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  let line = 1;
+  let line = firstLine;
   const n = text.length;
   while (i < n) {
     const start = line;
-    const cells: string[] = [];
-    let cell = '';
-    let quotedCell = false;
-    let endOfRecord = false;
-    while (!endOfRecord) {
-      if (i >= n) {
-        cells.push(cell);
-        break;
+    const nl = text.indexOf('\n', i);
+    const end = nl < 0 ? n : nl;
+    let raw = text.slice(i, end);
+    let cells: string[];
+    if (!raw.includes('"')) {
+      if (raw.endsWith('\r')) raw = raw.slice(0, -1);
+      cells = raw.split(',');
+      i = end + 1;
+      line++;
+    } else {
+      const r = quotedRecord(text, i, line);
+      if ('problem' in r) {
+        yield { line: r.problem, problem: 'a quoted cell is not closed (a missing ")' };
+        return;
       }
-      const c = text[i]!;
-      if (c === '"' && cell === '' && !quotedCell) {
-        // A quoted cell: up to the closing quote.
-        quotedCell = true;
-        const opened = line;
-        i++;
-        let closed = false;
-        while (i < n) {
-          const d = text[i]!;
-          if (d === '"') {
-            if (text[i + 1] === '"') {
-              cell += '"';
-              i += 2;
-              continue;
-            }
-            i++;
-            closed = true;
-            break;
-          }
-          if (d === '\n') line++;
-          cell += d;
-          i++;
-        }
-        if (!closed) {
-          yield { line: opened, problem: 'a quoted cell is not closed (a missing ")' };
-          return;
-        }
-        continue;
-      }
-      if (c === ',') {
-        cells.push(cell);
-        cell = '';
-        quotedCell = false;
-        i++;
-        continue;
-      }
-      if (c === '\n' || c === '\r') {
-        cells.push(cell);
-        i += c === '\r' && text[i + 1] === '\n' ? 2 : 1;
-        line++;
-        endOfRecord = true;
-        continue;
-      }
-      cell += c;
-      i++;
+      cells = r.cells;
+      i = r.next;
+      line = r.line;
     }
     if (cells.length === 1 && cells[0]!.trim() === '') continue;
     if (cells[0]!.trimStart().startsWith('#')) continue;
@@ -242,44 +278,73 @@ export function* csvRecords(text: string): Generator<CsvRecord> {
 }
 
 /** An inventory CSV's rows, checked; the first record is the header. */
-export function* inventoryCsvRows(text: string): Generator<InventoryRow | LineProblem> {
+export function* inventoryCsvRows(input: string | Iterable<string>): Generator<InventoryRow | LineProblem> {
   let header: string[] | null = null;
-  for (const record of csvRecords(text)) {
-    if ('problem' in record) {
-      yield { line: record.line, message: record.problem };
-      return;
-    }
-    if (header === null) {
-      header = record.cells.map(columnName);
-      const unknown = unknownColumns(header);
-      if (unknown.length > 0)
-        yield {
-          line: record.line,
-          message: `unknown column${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => describe(u)).join(', ')} ignored (known: ${INVENTORY_COLUMNS.join(', ')})`,
-        };
-      if (!header.includes('machine')) {
-        yield {
-          line: record.line,
-          message: `no 'machine' column in the header (columns: ${INVENTORY_COLUMNS.join(', ')})`,
-        };
+  let line = 1;
+  for (const segment of typeof input === 'string' ? [input] : input) {
+    for (const record of csvRecords(segment, line)) {
+      if ('problem' in record) {
+        yield { line: record.line, message: record.problem };
         return;
       }
-      continue;
+      if (header === null) {
+        header = record.cells.map(columnName);
+        const unknown = unknownColumns(header);
+        if (unknown.length > 0)
+          yield {
+            line: record.line,
+            message: `unknown column${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => describe(u)).join(', ')} ignored (known: ${INVENTORY_COLUMNS.join(', ')})`,
+          };
+        if (!header.includes('machine')) {
+          yield {
+            line: record.line,
+            message: `no 'machine' column in the header (columns: ${INVENTORY_COLUMNS.join(', ')})`,
+          };
+          return;
+        }
+        continue;
+      }
+      if (
+        record.cells.length > header.length &&
+        record.cells.slice(header.length).some((c) => c.trim() !== '')
+      ) {
+        yield { line: record.line, message: `${record.cells.length} cells, the header has ${header.length}` };
+        continue;
+      }
+      const fields: Record<string, InventoryValue> = {};
+      header.forEach((name, k) => {
+        fields[name] = record.cells[k];
+      });
+      yield inventoryRow(fields, record.line);
     }
-    if (
-      record.cells.length > header.length &&
-      record.cells.slice(header.length).some((c) => c.trim() !== '')
-    ) {
-      yield { line: record.line, message: `${record.cells.length} cells, the header has ${header.length}` };
-      continue;
-    }
-    const fields: Record<string, InventoryValue> = {};
-    header.forEach((name, k) => {
-      fields[name] = record.cells[k];
-    });
-    yield inventoryRow(fields, record.line);
+    for (let at = segment.indexOf('\n'); at >= 0; at = segment.indexOf('\n', at + 1)) line++;
   }
   if (header === null) yield { line: null, message: 'an empty inventory (no header row)' };
+}
+
+/**
+ * Text in pieces (a file read in chunks) cut where a record ends: at a line end outside
+ * quotes. Pieces of a big inventory go to inventoryCsvRows() one at a time, so memory holds
+ * a chunk, not the file.
+ */
+export function* csvSegments(chunks: Iterable<string>): Generator<string> {
+  let pending = '';
+  let inQuotes = false;
+  for (const chunk of chunks) {
+    const from = pending.length;
+    pending += chunk;
+    let cut = -1;
+    for (let i = from; i < pending.length; i++) {
+      const c = pending.charCodeAt(i);
+      if (c === 34) inQuotes = !inQuotes;
+      else if (c === 10 && !inQuotes) cut = i;
+    }
+    if (cut >= 0) {
+      yield pending.slice(0, cut + 1);
+      pending = pending.slice(cut + 1);
+    }
+  }
+  if (pending !== '') yield pending;
 }
 
 /** The names of a row's hosts: the host itself, or `<prefix>-1` ... `<prefix>-N`. */

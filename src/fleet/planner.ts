@@ -31,6 +31,8 @@ export interface FleetOptions extends FleetSettings {
   maxProblems?: number;
   /** Called for every problem as it is found (a strict caller throws). */
   onProblem?: (problem: FleetProblem) => void;
+  /** Called for every new model job as it is found (to start it while the inputs are read). */
+  onJob?: (key: string, job: FleetJob) => void;
 }
 
 /** An inventory row's machine and image, read by the caller. */
@@ -168,7 +170,7 @@ export class FleetPlanner {
       );
     } else {
       const key = jobKey(entry.job);
-      if (!this.results.has(key)) this.jobs.set(key, entry.job);
+      this.newJob(key, entry.job);
       index = this.entryFor(`j:${key}`, () => ({ summary: null, job: key }), where, 'probe-tree');
     }
     this.count(index, 1, () => name, ref);
@@ -179,15 +181,8 @@ export class FleetPlanner {
     const where = { file, line: row.line };
     const imageId =
       resolved.image.kind === 'synthetic' ? 'synthetic' : `${resolved.image.kind}:${resolved.image.path}`;
-    const rowKey = JSON.stringify([
-      resolved.machineId,
-      imageId,
-      row.kernel.release,
-      row.hz,
-      row.revision,
-      row.forceMinrev,
-      row.lateLoading,
-    ]);
+    // Fields joined by a character no field holds (host names and paths never hold NUL).
+    const rowKey = `${resolved.machineId}\u0000${imageId}\u0000${row.kernel.release}\u0000${row.hz}\u0000${row.revision}\u0000${row.forceMinrev}\u0000${row.lateLoading}`;
     let known = this.rowEntries.get(rowKey);
     if (typeof known === 'string') {
       this.problem(where, known);
@@ -205,7 +200,7 @@ export class FleetPlanner {
         return false;
       }
       const key = jobKey(job);
-      if (!this.results.has(key)) this.jobs.set(key, job);
+      this.newJob(key, job);
       known = this.entryFor(`j:${key}`, () => ({ summary: null, job: key }), where, 'inventory');
       this.rowEntries.set(rowKey, known);
     }
@@ -236,6 +231,12 @@ export class FleetPlanner {
       lateLoading: row.lateLoading,
       cost,
     };
+  }
+
+  private newJob(key: string, job: FleetJob): void {
+    if (this.results.has(key) || this.jobs.has(key)) return;
+    this.jobs.set(key, job);
+    this.options.onJob?.(key, job);
   }
 
   /** The model jobs still to run: each distinct tree or inventory shape once. */

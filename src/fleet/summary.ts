@@ -133,18 +133,101 @@ function lineAt(textIn: string, position: number): number {
   return line;
 }
 
-/** JSON.parse with the line of a syntax error (V8 names the position in most messages). */
+/**
+ * Where JSON text first goes wrong (V8's messages give the position only for some errors):
+ * a small scan of the grammar, run only after JSON.parse failed. -1 when it finds nothing.
+ */
+export function jsonErrorOffset(t: string): number {
+  let i = 0;
+  const fail = (): never => {
+    throw i;
+  };
+  const ws = (): void => {
+    while (i < t.length && (t[i] === ' ' || t[i] === '\t' || t[i] === '\n' || t[i] === '\r')) i++;
+  };
+  const str = (): void => {
+    i++;
+    for (;;) {
+      if (i >= t.length) fail();
+      const c = t.charCodeAt(i);
+      if (c === 34) {
+        i++;
+        return;
+      }
+      if (c === 92) i += 2;
+      else if (c < 32) fail();
+      else i++;
+    }
+  };
+  const num = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+  const value = (): void => {
+    ws();
+    const c = t[i];
+    if (c === '{' || c === '[') {
+      const close = c === '{' ? '}' : ']';
+      i++;
+      ws();
+      if (t[i] === close) {
+        i++;
+        return;
+      }
+      for (;;) {
+        if (c === '{') {
+          ws();
+          if (t[i] !== '"') fail();
+          str();
+          ws();
+          if (t[i] !== ':') fail();
+          i++;
+        }
+        value();
+        ws();
+        if (t[i] === ',') {
+          i++;
+          continue;
+        }
+        if (t[i] === close) {
+          i++;
+          return;
+        }
+        fail();
+      }
+    }
+    if (c === '"') {
+      str();
+      return;
+    }
+    for (const word of ['true', 'false', 'null'])
+      if (t.startsWith(word, i)) {
+        i += word.length;
+        return;
+      }
+    num.lastIndex = i;
+    if (!num.test(t)) fail();
+    i = num.lastIndex;
+  };
+  try {
+    value();
+    ws();
+    return i < t.length ? i : -1;
+  } catch (at) {
+    return typeof at === 'number' ? Math.min(at, t.length) : -1;
+  }
+}
+
+/** JSON.parse with the line of a syntax error. */
 export function parseJsonText(textIn: string): { value: unknown } | ReadProblem {
   try {
     return { value: JSON.parse(textIn) as unknown };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    const at = /position (\d+)/.exec(message);
-    const line = at ? lineAt(textIn, Number(at[1])) : null;
-    return {
-      line,
-      message: `not valid JSON: ${message.split('\n')[0]!.replace(/ in JSON at position \d+.*$/, '')}`,
-    };
+    const at = jsonErrorOffset(textIn);
+    const line = at < 0 ? null : lineAt(textIn, at);
+    const why = message
+      .split('\n')[0]!
+      .replace(/ in JSON at position \d+.*$/, '')
+      .replace(/, ".*" is not valid JSON$/, '');
+    return { line, message: `not valid JSON: ${why}` };
   }
 }
 

@@ -71,6 +71,14 @@ function shapeList(ids: readonly number[], max = 8): string {
   return ids.length > max ? `${shown}, ... (${ids.length})` : shown;
 }
 
+/** A wave's shapes ("3", or "7 x771, 18 x733, ... (+52)"): at most 4 named. */
+function waveShapes(g: WaveGroup): string {
+  if (g.shapes.length === 1) return String(g.shapes[0]!.shape);
+  const named = g.shapes.slice(0, 4).map((s) => `${s.shape} x${grouped(s.hosts)}`);
+  if (g.shapes.length > 4) named.push(`... (+${g.shapes.length - 4})`);
+  return named.join(', ');
+}
+
 /** The summary a person reads in one look (what `ucode-staging fleet` prints). */
 export function formatFleetSummary(r: FleetReport, opts: { maxWaveRows?: number } = {}): string {
   const out: string[] = [];
@@ -178,7 +186,7 @@ export function formatFleetSummary(r: FleetReport, opts: { maxWaveRows?: number 
       .map((g) => [
         waveLabel(g),
         grouped(g.hostsPerWave),
-        g.shapes.map((s) => `${s.shape}${g.shapes.length > 1 ? ` x${grouped(s.hosts)}` : ''}`).join(', '),
+        waveShapes(g),
         duration(g.wallNsEach),
         g.stopWindowMaxNs === null ? '-' : duration(g.stopWindowMaxNs),
       ]);
