@@ -281,7 +281,7 @@ async function takeFile(file: File): Promise<void> {
   if (report.error) out.push(`microcode: ${report.error.message}`);
   for (const b of report.blobs) {
     out.push(
-      `blob ${b.index} at ${b.offset}: signature ${b.hex.signature} (${b.fms}), platforms ${b.hex.platformFlags}, revision ${b.hex.revision}, ${b.date ?? 'bad date'}, ${b.totalSize.toLocaleString('en-US')} bytes${b.valid ? '' : ' (rejected)'}`,
+      `blob ${b.index} at ${b.offset}: signature ${format.hex(b.signature, 8)} (${b.fms}), platforms ${format.hex(b.platformFlags, 2)}, revision ${format.hex(b.revision)}, ${b.date ?? 'bad date'}, ${b.totalSize.toLocaleString('en-US')} bytes${b.valid ? '' : ' (rejected)'}`,
     );
   }
   if (report.blobs.length === 0 && !report.error) out.push('no microcode in this file');
