@@ -11,7 +11,7 @@
 // The build goes to a fresh sibling folder that replaces the old one at the end, so a
 // half-built dist/ is never seen and no file of an earlier build survives.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -30,17 +30,34 @@ function fail(message) {
 
 function step(what, f) {
   const t = performance.now();
-  return Promise.resolve(f()).then(
-    (v) => {
-      console.log(`build: ${what} (${Math.round(performance.now() - t)} ms)`);
-      return v;
-    },
-    (err) => fail(`${what} failed: ${err instanceof Error ? err.message : String(err)}`),
-  );
+  return Promise.resolve()
+    .then(f)
+    .then(
+      (v) => {
+        console.log(`build: ${what} (${Math.round(performance.now() - t)} ms)`);
+        return v;
+      },
+      (err) => fail(`${what} failed: ${err instanceof Error ? err.message : String(err)}`),
+    );
 }
 
-rmSync(stage, { recursive: true, force: true });
+// Folders left by a build that was killed (its process is gone).
+for (const name of readdirSync(dirname(out))) {
+  const m = new RegExp(
+    `^${basename(out).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(?:build|old)-(\\d+)$`,
+  ).exec(name);
+  if (m && !alive(Number(m[1]))) rmSync(join(dirname(out), name), { recursive: true, force: true });
+}
 mkdirSync(stage, { recursive: true });
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === 'EPERM';
+  }
+}
 
 // 1. The library and its types, one module per source file (the package's "import" entry).
 await step('tsc: library and declarations', () => {
