@@ -9,6 +9,7 @@ import { parseMachineSpec } from '../platform/machine-spec.js';
 import { PRESETS } from '../platform/presets.js';
 import type { SimulationResult } from '../sim/result-types.js';
 import { campaign } from './campaign.js';
+import { caseFleet } from './fleet.js';
 import { sample } from './harness.js';
 import { folderFiles, imageFile, MB, now } from './host.js';
 import {
@@ -355,5 +356,6 @@ export const CASES = {
   scaling: caseScaling,
   parse: caseParse,
   campaign: caseCampaign,
+  fleet: caseFleet,
 } as const;
 export type CaseName = keyof typeof CASES;

@@ -5,7 +5,7 @@
  *   node --expose-gc dist-bench/bench/run.js --case NAME         one benchmark, JSON on stdout
  *   node dist-bench/bench/run.js --summarize-profile F.cpuprofile [--top N]   self time per function
  *
- * Benchmarks (--only): hot-path, late-load, memory, scaling, parse, cli, campaign.
+ * Benchmarks (--only): hot-path, late-load, memory, scaling, parse, cli, campaign, fleet.
  *
  * The Node entry: it finds the microcode files, runs each benchmark in a fresh
  * child process (`--case NAME`, so one benchmark's JIT state and heap do not
@@ -28,6 +28,7 @@ import {
   type ParseResult,
   type ScalingResult,
 } from './cases.js';
+import { type FleetBenchResult, formatFleetBench } from './fleet.js';
 import { cpuModel, findFirmware, now } from './host.js';
 import { REAL_IMAGE_NAME, syntheticGnrFile } from './images.js';
 import { runChild, timeCli } from './processes.js';
@@ -69,6 +70,7 @@ async function main(argv: string[]): Promise<void> {
     BENCH_PARSE_DIR: parseDir,
     BENCH_PARSE_SYNTHETIC: syntheticDir ? '1' : '0',
   };
+  let fleet: FleetBenchResult | undefined;
   const results: Results = {
     env: {
       cpu: cpuModel(),
@@ -97,6 +99,7 @@ async function main(argv: string[]): Promise<void> {
     }
     if (want('campaign'))
       results.campaign = runChild<CampaignResult>('campaign', env, quick, results.deoptLoops);
+    if (want('fleet')) fleet = runChild<FleetBenchResult>('fleet', env, quick, results.deoptLoops);
   } finally {
     if (syntheticDir) rmSync(syntheticDir, { recursive: true, force: true });
   }
@@ -104,7 +107,8 @@ async function main(argv: string[]): Promise<void> {
   results.wallSeconds = (now() - started) / 1000;
 
   process.stdout.write(formatResults(results));
-  if (jsonAt >= 0) writeFileSync(argv[jsonAt + 1]!, `${JSON.stringify(results, null, 2)}\n`);
+  if (fleet) process.stdout.write(formatFleetBench(fleet));
+  if (jsonAt >= 0) writeFileSync(argv[jsonAt + 1]!, `${JSON.stringify({ ...results, fleet }, null, 2)}\n`);
 }
 
 await main(process.argv.slice(2));
