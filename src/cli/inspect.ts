@@ -6,6 +6,7 @@ import {
   inspectFile,
   inspectReport,
   renderInspectTable,
+  toJson,
 } from '../index.js';
 import { INSPECT } from './commands.js';
 import { type CliIo, type Command, describeErrno, printable, UsageError } from './io.js';
@@ -144,8 +145,6 @@ export const inspectCommand: Command = async (argv: string[], io: CliIo): Promis
   const paths = collectFiles(args.paths, io.stderr);
   const files = inspectFiles(paths, args.match);
   const report = inspectReport(files, args.match);
-  io.stdout(
-    args.json ? `${JSON.stringify(report, null, 2)}\n` : renderInspectTable(report, displayNames(paths)),
-  );
+  io.stdout(args.json ? `${toJson(report, 2)}\n` : renderInspectTable(report, displayNames(paths)));
   return report.summary.invalidFiles > 0 ? 1 : 0;
 };

@@ -20,7 +20,7 @@ import {
 // The data model behind `ucode-staging inspect`, kept free of Node APIs so a browser page can
 // show the same listing. Its JSON shape is a public contract: see docs/format.md.
 
-export const INSPECT_SCHEMA = 'ucode-staging/inspect@1';
+export const INSPECT_SCHEMA = 'ucode-staging/inspect@2';
 
 /** --match: a CPU signature and, optionally, its platform id (0-7). */
 export interface InspectMatch {
@@ -32,7 +32,6 @@ export interface InspectExtendedSignature {
   signature: number;
   processorFlags: number;
   fms: string;
-  hex: { signature: string; processorFlags: string };
 }
 
 export interface InspectBlob {
@@ -53,13 +52,6 @@ export interface InspectBlob {
   metadataSize: number;
   minRequiredRevision: number;
   extendedSignatures: InspectExtendedSignature[];
-  hex: {
-    signature: string;
-    platformFlags: string;
-    revision: string;
-    minRequiredRevision: string;
-    date: string;
-  };
   /** false only for the blob that made the kernel reject the file. */
   valid: boolean;
 }
@@ -122,15 +114,7 @@ function describeHeader(
       signature: e.signature,
       processorFlags: e.processorFlags,
       fms: fmsFileName(e.signature),
-      hex: { signature: hex(e.signature, 8), processorFlags: hex(e.processorFlags, 2) },
     })),
-    hex: {
-      signature: hex(header.signature, 8),
-      platformFlags: hex(header.processorFlags, 2),
-      revision: hex(header.revision),
-      minRequiredRevision: hex(header.minRequiredRevision),
-      date: hex(header.date, 8),
-    },
     valid,
   };
 }

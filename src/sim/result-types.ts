@@ -12,7 +12,7 @@ import type { CostModel } from '../time/cost-model.js';
 
 /** Times are virtual nanoseconds since boot; a CPU that never got somewhere has null (NaN in memory). */
 export interface SimulationResult {
-  schema: 'ucode-staging/result@1';
+  schema: 'ucode-staging/result@2';
   seed: number;
   machine: {
     name: string;

@@ -92,7 +92,7 @@ export function buildResult(r: ResultInputs): SimulationResult {
 
   const image = driver.pendingImage();
   const result: SimulationResult = {
-    schema: 'ucode-staging/result@1',
+    schema: 'ucode-staging/result@2',
     seed: r.seed,
     machine: {
       name: spec.name,

@@ -19,7 +19,9 @@ import { SIMULATE } from '../../src/cli/commands.js';
 import { resolveSimOptions, type SimValues } from '../../src/cli/sim-options.js';
 import { parseCommand } from '../../src/cli/spec.js';
 import { parseMachineSpec } from '../../src/platform/machine-spec.js';
+import { fromJson } from '../../src/sim/json.js';
 import { resolveMachine } from '../../src/sim/machine-input.js';
+import type { SimulationResult } from '../../src/sim/result-types.js';
 import { requireBuiltCli, runBuiltCli } from '../support/built-cli.js';
 
 // A campaign run must be replayable with `ucode-staging simulate`: drawRun gives
@@ -149,6 +151,6 @@ describe('replay end to end through the built binary', () => {
     expect(out.stderr).toBe('');
     expect(out.status).toBe(rec.result!.outcome === 'updated' ? 0 : 1);
     // Byte-identical apart from the trace, which the campaign leaves off.
-    expect(resultJson(JSON.parse(out.stdout))).toBe(resultJson(rec.result!));
+    expect(resultJson(fromJson(out.stdout) as SimulationResult)).toBe(resultJson(rec.result!));
   });
 });

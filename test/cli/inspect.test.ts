@@ -12,6 +12,7 @@ import {
   type InspectReport,
   truncate,
 } from '../../src/format/index.js';
+import { fromJson } from '../../src/sim/json.js';
 import { firmwareDir, firmwareSkipReason } from '../format/fixtures.js';
 import { hasIucodeTool, iucodeDate, iucodeToolListing, type ListedBlob } from '../format/iucode-tool.js';
 import { requireBuiltCli } from '../support/built-cli.js';
@@ -42,7 +43,7 @@ async function inspect(...args: string[]): Promise<Run> {
 
 async function inspectJson(...args: string[]): Promise<InspectReport> {
   const run = await inspect(...args, '--json');
-  return JSON.parse(run.stdout) as InspectReport;
+  return fromJson(run.stdout) as InspectReport;
 }
 
 const expectUsageError = (run: Run, text: string) => {
@@ -123,7 +124,14 @@ describe('inspect: listing', () => {
 
   it('--json follows the documented schema', async () => {
     const report = await inspectJson(join(goodDir, '06-ad-01'), join(goodDir, '06-8f-08'));
-    expect(report.schema).toBe('ucode-staging/inspect@1');
+    expect(report.schema).toBe('ucode-staging/inspect@2');
+    // On the wire revisions, signatures and masks are hex strings (fromJson reads them back).
+    const raw = JSON.parse((await inspect(join(goodDir, '06-ad-01'), '--json')).stdout);
+    expect(raw.files[0].blobs[0]).toMatchObject({
+      signature: '0xa06d1',
+      platformFlags: '0x95',
+      revision: '0x10003a2',
+    });
     expect(report.match).toBeNull();
     expect(report.summary).toEqual({ files: 2, validBlobs: 3, listedBlobs: 3, invalidFiles: 0 });
     const [adFile, extFile] = report.files;
@@ -150,13 +158,6 @@ describe('inspect: listing', () => {
       metadataSize: 0,
       minRequiredRevision: 0x10002b0,
       extendedSignatures: [],
-      hex: {
-        signature: '0x000a06d1',
-        platformFlags: '0x95',
-        revision: '0x10003a2',
-        minRequiredRevision: '0x10002b0',
-        date: '0x09112024',
-      },
       valid: true,
     });
     expect(extFile.blobs[0].extendedSignatures).toEqual([
@@ -164,13 +165,11 @@ describe('inspect: listing', () => {
         signature: 0x806f8,
         processorFlags: 0x87,
         fms: '06-8f-08',
-        hex: { signature: '0x000806f8', processorFlags: '0x87' },
       },
       {
         signature: 0x806f5,
         processorFlags: 0x87,
         fms: '06-8f-05',
-        hex: { signature: '0x000806f5', processorFlags: '0x87' },
       },
     ]);
   });

@@ -49,7 +49,7 @@ describe('simulate: the built binary', () => {
     ]);
     expect(r.status).toBe(0);
     const result = JSON.parse(readFileSync(files[0]!, 'utf8'));
-    expect(result.schema).toBe('ucode-staging/result@1');
+    expect(result.schema).toBe('ucode-staging/result@2');
     expect(result.outcome).toBe('updated');
     expect(JSON.parse(readFileSync(files[1]!, 'utf8')).traceEvents.length).toBeGreaterThan(10);
     expect(readFileSync(files[2]!, 'utf8')).toMatch(/^VERSION 20070824\n/);

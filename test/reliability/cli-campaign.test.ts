@@ -7,6 +7,8 @@ import { executeRun, type SimulateFn } from '../../src/campaign/run-campaign.js'
 import { DEFAULT_SPACE, drawRun } from '../../src/campaign/space.js';
 import { makeCampaignCommand } from '../../src/cli/campaign.js';
 import { runCli } from '../../src/cli/run.js';
+import { fromJson } from '../../src/sim/json.js';
+import type { SimulationResult } from '../../src/sim/result-types.js';
 import { simulate } from '../../src/sim/simulate.js';
 import { requireBuiltCli, runBuiltCli } from '../support/built-cli.js';
 import { captureIo } from './helpers.js';
@@ -147,7 +149,7 @@ describe('a violated invariant: exit 1 and a failing-runs file that replays each
     expect(out.stderr).toBe('');
     // The real simulator's result for that seed, which the broken one had misreported.
     const rec = executeRun(0, drawRun({ ...DEFAULT_SPACE, policies: ['require'] }, seed));
-    expect(resultJson(JSON.parse(out.stdout))).toBe(resultJson(rec.result!));
+    expect(resultJson(fromJson(out.stdout) as SimulationResult)).toBe(resultJson(rec.result!));
   });
 
   it('no temporary or half-written files are left beside the failing list', () => {

@@ -174,7 +174,7 @@ describe('the CLI outputs: --json, --trace, --failing', () => {
     writeFileSync(trace, 'stale');
     const r = await cli(...sim, '--json', json, '--trace', trace);
     expect(r.code).toBe(0);
-    expect(JSON.parse(readFileSync(json, 'utf8')).schema).toBe('ucode-staging/result@1');
+    expect(JSON.parse(readFileSync(json, 'utf8')).schema).toBe('ucode-staging/result@2');
     expect(JSON.parse(readFileSync(trace, 'utf8'))).toBeTypeOf('object');
     expect(noTemporaries(dir)).toEqual([]);
   });
@@ -204,7 +204,7 @@ describe('the CLI outputs: devices, FIFOs and symlinks are not replaced', () => 
     expect(r.code).toBe(0);
     expect(lstatSync(link).isSymbolicLink()).toBe(true);
     expect(JSON.parse(readFileSync(join(dir, 'result-real.json'), 'utf8')).schema).toBe(
-      'ucode-staging/result@1',
+      'ucode-staging/result@2',
     );
   });
 
@@ -218,6 +218,6 @@ describe('the CLI outputs: devices, FIFOs and symlinks are not replaced', () => 
     await done;
     expect(r.code).toBe(0);
     expect(lstatSync(fifo).isFIFO()).toBe(true);
-    expect(JSON.parse(readFileSync(received, 'utf8')).schema).toBe('ucode-staging/result@1');
+    expect(JSON.parse(readFileSync(received, 'utf8')).schema).toBe('ucode-staging/result@2');
   });
 });
