@@ -1,3 +1,4 @@
+import { readdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import {
   type CostModelOverrides,
@@ -15,7 +16,7 @@ import { paint } from './color.js';
 import { FLEET } from './commands.js';
 import { findInputs, InventoryReader, readHostInput, yieldToEventLoop } from './fleet-input.js';
 import { JobPool } from './fleet-pool.js';
-import { type Command, printable, UsageError } from './io.js';
+import { type Command, describeErrno, printable, UsageError } from './io.js';
 import { planOutputs } from './output-plan.js';
 import { Progress } from './progress.js';
 import { helpText, parseCommand } from './spec.js';
@@ -94,6 +95,17 @@ function jobsOf(text: string | undefined): number {
   return Number(text);
 }
 
+/** A folder that exists and can be listed, or a one-line usage error. */
+function checkFolder(flag: string, dir: string): void {
+  try {
+    if (!statSync(dir).isDirectory()) throw new UsageError(`${flag} '${printable(dir)}' is not a folder`);
+    readdirSync(dir);
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(`${flag} '${printable(dir)}': ${describeErrno(err)}`);
+  }
+}
+
 function whereText(p: FleetProblem): string {
   return `${p.file}${p.line === null ? '' : `:${p.line}`}`;
 }
@@ -112,6 +124,7 @@ export const fleetCommand: Command = async (argv, io) => {
   const cost = costOf(values.cost ?? []);
   const threads = jobsOf(values.jobs);
   if (values.firmware === '') throw new UsageError('--firmware expects a value, got an empty one');
+  if (values.firmware !== undefined) checkFolder('--firmware', values.firmware);
 
   const inputs = findInputs(positionals);
   const plan = planOutputs(

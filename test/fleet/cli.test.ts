@@ -158,6 +158,7 @@ describe('fleet CLI: probe reports and trees', () => {
       [[PROBES, '--cost', 'warpNs=1'], "unknown cost parameter 'warpNs'"],
       [[PROBES, '--cost', 'applyStagedBaseNs=-5'], 'applyStagedBaseNs'],
       [[PROBES, '--jobs', '0'], '--jobs expects'],
+      [[PROBES, '--firmware', join(tmp, 'no-such-folder')], "no-such-folder': no such file or directory"],
     ] as const) {
       const run = await fleetCli(...args);
       expect(run.code, args.join(' ')).toBe(2);
