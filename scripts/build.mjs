@@ -11,7 +11,16 @@
 // The build goes to a fresh sibling folder that replaces the old one at the end, so a
 // half-built dist/ is never seen and no file of an earlier build survives.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -88,8 +97,15 @@ await step('esbuild: CLI bundle', async () => {
     platform: 'node',
     target: 'node20',
     chunkNames: 'chunk-[hash]',
+    // yaml stays a dependency loaded from node_modules (only for a YAML machine file): its
+    // Node build is CommonJS, which an ES module bundle could only reach through require().
+    external: ['yaml'],
     logLevel: 'warning',
   });
+  const chunks = readdirSync(cli).filter((f) => f.startsWith('chunk-') || f === 'main.js');
+  for (const f of chunks)
+    if (readFileSync(join(cli, f), 'utf8').includes('__require('))
+      throw new Error(`${f} calls require(), which fails in an ES module: keep that package external`);
 });
 
 // 3. The library for browsers: one ES module, no bare imports left (no import map needed).
