@@ -5,6 +5,7 @@ import {
   FleetPlanner,
   type FleetProblem,
   type FleetReport,
+  fleet,
   fleetJson,
   formatFleetSummary,
   parseCost,
@@ -141,9 +142,7 @@ export const fleetCommand: Command = async (argv, io) => {
   let simulating: Progress | undefined;
   const pool = new JobPool(threads, (reply) => {
     if (reply.type === 'done') planner.resolve(reply.key, reply.summary);
-    else if (reply.name === 'SimulationInputError' || reply.name === 'SimulationLimitError')
-      planner.fail(reply.key, reply.message.split('\n')[0]!);
-    else throw new Error(`a fleet model job failed: ${reply.name}: ${reply.message}`);
+    else planner.fail(reply.key, fleet.jobFailure(reply.name, reply.message));
     simulating?.tick();
   });
   const planner = new FleetPlanner({

@@ -43,7 +43,7 @@ export {
   type TreeJob,
   treeEntry,
 } from './jobs.js';
-export { type FleetOptions, FleetPlanner, type ResolvedRow } from './planner.js';
+export { type FleetOptions, FleetPlanner, jobFailure, type ResolvedRow } from './planner.js';
 export {
   FLEET_SCHEMA,
   FLEET_SOURCES,

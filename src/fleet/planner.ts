@@ -65,6 +65,16 @@ interface HostRef {
 }
 
 /**
+ * Why a model job failed, in one line: the model's refusal of its input as it is, anything
+ * else as the bug it is (the hosts are skipped either way: one odd host never stops a plan).
+ */
+export function jobFailure(name: string, message: string): string {
+  const line = message.split('\n')[0]!;
+  if (name === 'SimulationInputError' || name === 'SimulationLimitError') return line;
+  return `${name}: ${line} (a bug in ucode-staging: please report it with this host's file)`;
+}
+
+/**
  * A fleet, host by host: probe reports, saved probe trees and inventory rows go in; hosts of one
  * shape are kept once (a count, a few names), and each distinct model job runs once. Memory
  * grows with shapes, not hosts, unless `keepHosts` asks for the per-host CSV.
@@ -270,14 +280,8 @@ export class FleetPlanner {
       try {
         this.resolve(key, runFleetJob(job));
       } catch (err) {
-        if (
-          !(
-            err instanceof SimulationInputError ||
-            (err instanceof Error && err.name === 'SimulationLimitError')
-          )
-        )
-          throw err;
-        this.fail(key, err.message.split('\n')[0]!);
+        const e = err instanceof Error ? err : new Error(String(err));
+        this.fail(key, jobFailure(e.name, e.message));
       }
       onJob?.();
     }

@@ -2,8 +2,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FsHostReader } from '../../src/cli/probe-host-reader.js';
+import { inventoryRow } from '../../src/fleet/inventory.js';
 import { syntheticImage } from '../../src/fleet/jobs.js';
-import { FleetPlanner } from '../../src/fleet/planner.js';
+import { FleetPlanner, jobFailure } from '../../src/fleet/planner.js';
 import { readProbeDocument } from '../../src/fleet/summary.js';
 import { collectHostFiles, probeHost, resolveMachine, syntheticImageFor } from '../../src/index.js';
 import { VERDICT_KINDS } from '../../src/probe/verdict.js';
@@ -144,5 +145,33 @@ describe('synthetic images', () => {
         ).toBe(true);
       }
     }
+  });
+});
+
+describe('a model job that fails', () => {
+  it('skips its hosts, reported where they were first seen; a bug says so', () => {
+    const planner = new FleetPlanner();
+    const row = inventoryRow({ host: 'web', count: 3, machine: 'up' }, 7);
+    if ('message' in row) throw new Error(row.message);
+    planner.addInventoryRow(row, 'inv.csv', {
+      label: 'up',
+      machineId: 'up',
+      machine: 'up',
+      image: { kind: 'synthetic' },
+    });
+    const [{ key }] = planner.pendingJobs() as [{ key: string }];
+    planner.fail(key, jobFailure('TypeError', 'x is undefined\n    at somewhere'));
+    const r = planner.report();
+    expect(r.inputs.hosts).toBe(0);
+    expect(r.inputs.sources.inventory).toBe(0);
+    expect(r.problems).toEqual([
+      {
+        file: 'inv.csv',
+        line: 7,
+        message:
+          "3 hosts skipped: the model run failed: TypeError: x is undefined (a bug in ucode-staging: please report it with this host's file)",
+      },
+    ]);
+    expect(jobFailure('SimulationLimitError', 'too many CPUs\nmore')).toBe('too many CPUs');
   });
 });
