@@ -19,6 +19,7 @@ import {
   makeRig,
   RDDATA,
   type Rig,
+  referenceStage,
   STATUS,
   WRDATA,
 } from '../support/reference-host.js';
@@ -299,6 +300,26 @@ describe('writesl: the block path is the writel() loop', () => {
     expect(rig.clock.now).toBe(300);
     expect(() => rig.bus.writesl(0x7000, src, 0, 1)).toThrow(BusFault);
     expect(() => rig.bus.writesl(va, src, 2, 2)).toThrow(RangeError);
+  });
+});
+
+describe('the device reuses its buffer after ABORT', () => {
+  it('what a transfer never sent reads as zeros, as in a fresh buffer', () => {
+    // Chunk 1 is the extended table, outside the checksum: a transfer that ends
+    // after chunk 0 (a scripted end marker) verifies without it.
+    const image = buildImage(8192, { extBytes: 4096, revision: 0x2b00_0800 });
+    const staged = (restage: boolean): Uint8Array | undefined => {
+      const rig = makeRig({
+        faults: [{ kind: 'respond', atTransaction: restage ? 2 : 0, offset: 0xffff_ffff }],
+      });
+      if (restage) expect(referenceStage(rig, image).result).toBe('OK');
+      expect(referenceStage(rig, image).result).toBe('OK');
+      return rig.device.stagedImage()?.slice();
+    };
+    const fresh = staged(false);
+    expect(fresh?.subarray(0, 4096)).toEqual(image.subarray(0, 4096));
+    expect(fresh?.subarray(4096).every((b) => b === 0)).toBe(true);
+    expect(staged(true)).toEqual(fresh);
   });
 });
 

@@ -204,6 +204,8 @@ export class MailboxDevice implements MmioDevice {
   private completedThisGo = false;
   /** The previous transfer's buffer, discarded by ABORT and reused when the next image has its size. */
   private spare: Uint32Array | undefined;
+  /** `image` is a recycled buffer: what this transfer did not send still holds old data. */
+  private imageStale = false;
 
   // Sticky fault state.
   /** A sticky `respond` script: every GO is answered by it until ABORT. */
@@ -512,7 +514,10 @@ export class MailboxDevice implements MmioDevice {
       const words = this.imageBytes / 4;
       const spare = this.spare;
       this.spare = undefined;
-      this.image = spare !== undefined && spare.length === words ? spare.fill(0) : new Uint32Array(words);
+      // A recycled buffer still holds the last image: the parts this transfer
+      // never sends are zeroed when it ends (verify()), not all of it now.
+      this.imageStale = spare !== undefined && spare.length === words;
+      this.image = this.imageStale ? spare! : new Uint32Array(words);
       this.expected = 0;
       this.received.clear();
       this.plan.start(this.imageBytes);
@@ -541,6 +546,11 @@ export class MailboxDevice implements MmioDevice {
   private verify(): boolean {
     const image = this.image!;
     this.expected = END_OF_IMAGE;
+    if (this.imageStale) {
+      // What a fresh buffer would hold where no chunk arrived: zeros.
+      this.received.forEachGap(this.imageBytes, (from, to) => image.fill(0, from >>> 2, to >>> 2));
+      this.imageStale = false;
+    }
     if (!mainChecksumOk(image)) {
       this.xfer = XFER_FAILED;
       return false;

@@ -18,6 +18,17 @@ export class ReceivedRanges {
     return false;
   }
 
+  /** Calls `fill(from, to)` for each part of [0, length) not received. */
+  forEachGap(length: number, fill: (from: number, to: number) => void): void {
+    const b = this.bounds;
+    let at = 0;
+    for (let i = 0; i < b.length && at < length; i += 2) {
+      if (b[i]! > at) fill(at, Math.min(b[i]!, length));
+      at = Math.max(at, b[i + 1]!);
+    }
+    if (at < length) fill(at, length);
+  }
+
   /** Calls `check(from, to)` for each part of [start, end) received before; false as soon as one returns false. */
   everyOverlap(start: number, end: number, check: (from: number, to: number) => boolean): boolean {
     const b = this.bounds;
@@ -32,6 +43,16 @@ export class ReceivedRanges {
   add(start: number, end: number): void {
     if (end <= start) return;
     const b = this.bounds;
+    const n = b.length;
+    if (n === 0) {
+      b.push(start, end);
+      return;
+    }
+    // A chunk that starts within or right at the end of the last range (an in-order transfer) extends it.
+    if (start >= b[n - 2]! && start <= b[n - 1]!) {
+      if (end > b[n - 1]!) b[n - 1] = end;
+      return;
+    }
     const out: number[] = [];
     let s = start;
     let e = end;
