@@ -345,7 +345,7 @@ export function buildFleetReport(
       pauseBudgetNs: budget,
       pauseBudgetSource:
         settings.pauseBudgetSource ??
-        (budget === DEFAULT_PAUSE_BUDGET_NS ? PAUSE_BUDGET_SOURCE : 'set for this plan (--pause-budget)'),
+        (budget === DEFAULT_PAUSE_BUDGET_NS ? PAUSE_BUDGET_SOURCE : 'set for this plan with --pause-budget'),
       wave: 'hosts' in wave ? { hosts: wave.hosts } : { share: wave.share },
       waveGapNs: gap,
       includeUnsafe,

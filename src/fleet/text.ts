@@ -1,6 +1,7 @@
 import { duration, grouped } from '../output/format.js';
 import { formatTable } from '../output/table.js';
 import type { VerdictKind } from '../probe/verdict.js';
+import { PAUSE_BUDGET_SOURCE } from './analysis.js';
 import type { FleetReport, FleetStats, RiskKind, WaveGroup } from './report-types.js';
 
 /** What each verdict means for a fleet, in one line each (the order of the summary). */
@@ -148,9 +149,11 @@ export function formatFleetSummary(r: FleetReport, opts: { maxWaveRows?: number 
     '',
   );
 
-  out.push(
-    `at risk      pause budget ${duration(r.settings.pauseBudgetNs)}: ${r.settings.pauseBudgetSource}`,
-  );
+  const budgetNote =
+    r.settings.pauseBudgetSource === PAUSE_BUDGET_SOURCE
+      ? 'a planning figure: Azure says most VM-pausing maintenance is under 10 s; --pause-budget to change'
+      : r.settings.pauseBudgetSource;
+  out.push(`at risk      pause budget ${duration(r.settings.pauseBudgetNs)} (${budgetNote})`);
   const riskRows: string[][] = [];
   for (const [kind, label] of Object.entries(RISK_LABELS) as [RiskKind, string][]) {
     const x = r.risks[kind];

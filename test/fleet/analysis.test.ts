@@ -108,7 +108,7 @@ describe('risks', () => {
 
   it('a budget of its own is said to be set for this plan', () => {
     const { report: r } = report([[summary({}), 1]], { pauseBudgetNs: 2e9 });
-    expect(r.settings.pauseBudgetSource).toBe('set for this plan (--pause-budget)');
+    expect(r.settings.pauseBudgetSource).toBe('set for this plan with --pause-budget');
   });
 
   it('with the default budget, the settings say where 10 s comes from', () => {

@@ -113,7 +113,7 @@ describe('fleet CLI: inventories', () => {
     expect(run.stdout).toContain('would load safely');
     expect(run.stdout).toMatch(/stop window {2}of the \d+ hosts that would load/);
     expect(run.stdout).toMatch(/ {2}with staging +\d+ +[\d.]+ (ms|s) /);
-    expect(run.stdout).toContain('pause budget 5.000 s: set for this plan (--pause-budget)');
+    expect(run.stdout).toContain('pause budget 5.000 s (set for this plan with --pause-budget)');
     expect(run.stdout).toMatch(
       /if staging fails, the unstaged load panics \(a sibling waits past 1 s\) +4 +shapes \d+ +e\.g\. batch-1, batch-2, batch-3/,
     );
