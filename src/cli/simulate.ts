@@ -57,7 +57,7 @@ export const simulateCommand: Command = async (argv, io) => {
       `ucode-staging: machine ${result.machine.name} (${result.machine.cpus} CPUs), image: ${printable(imageNote)}\n\n`,
     );
     if (!values.quiet) io.stdout(paint(`${result.dmesg}\n`, io.color));
-    io.stdout(paint(formatSummary(result), io.color));
+    io.stdout(formatSummary(result, { color: io.color === true }));
   }
   await writeOutputs(io, result, plan);
   return exitCodeFor(result);

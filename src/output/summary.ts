@@ -2,6 +2,7 @@ import { hex } from '../format/hex.js';
 import type { PackageStaging } from '../kernel/intel/staging-report.js';
 import type { SimulationResult } from '../sim/result-types.js';
 import { bytes, grouped, ms3 } from './format.js';
+import { headline } from './headline.js';
 import { formatTable, type TableColumn } from './table.js';
 
 export interface SummaryOptions {
@@ -25,6 +26,7 @@ export function formatSummary(result: SimulationResult, opts: SummaryOptions = {
   };
   const m = result.machine;
 
+  lines.push(headline(result), '');
   row(
     'machine',
     `${m.name}: ${m.cpus} CPUs (${m.onlineCpus} online), ${m.packages} package${plural(m.packages)} x ${m.coresPerPackage} cores x ${m.threadsPerCore} thread${plural(m.threadsPerCore)}, sig ${hex(m.signature)}, staging ${m.stagingCapable ? 'capable' : 'not enumerated'}`,

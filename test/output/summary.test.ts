@@ -51,7 +51,8 @@ describe('formatSummary', () => {
 
   it('aligns labels in one column', () => {
     const text = formatSummary(run('up'));
-    for (const l of text.trimEnd().split('\n')) {
+    // After the opening sentence and a blank line, every line is a labelled row.
+    for (const l of text.trimEnd().split('\n').slice(2)) {
       if (!l.startsWith(' ')) expect(l).toMatch(/^[a-z][a-z ]{11}\S/);
     }
     expect(text.endsWith('\n')).toBe(true);
@@ -103,5 +104,30 @@ describe('formatSummary', () => {
     const coloured = formatSummary(r, { color: true });
     expect(coloured).toMatch(ANSI);
     expect(coloured.replace(ANSI, '')).toBe(plain);
+  });
+});
+
+describe('the opening sentence', () => {
+  it('says how long the CPUs stand still, rounded, with the assumptions', async () => {
+    const { simulate } = await import('../../src/sim/simulate.js');
+    const { headline, roughDuration } = await import('../../src/output/headline.js');
+    expect(headline(simulate())).toBe(
+      'All 512 CPUs stand still for about 62 ms (model estimate: HZ 1000, kernel 6.12+, default cost model; staging ran 1.6 s beforehand, outside that window).',
+    );
+    const panic = simulate({ syntheticImageBytes: 16 * 1024 * 1024, policy: { staging: 'off' } });
+    expect(headline(panic)).toBe(
+      'The machine panics: Microcode load: Primary CPU 0 timed out. The write to reload never returns.',
+    );
+    const aborted = simulate({
+      machine: 'up',
+      syntheticImageBytes: 16384,
+      policy: { staging: 'require' },
+      faults: [{ value: { kind: 'never-ready' } }],
+    });
+    expect(headline(aborted)).toMatch(/^The CPUs were never stopped: the load was aborted/);
+    expect(formatSummary(aborted)).not.toMatch(/never all released|reload returned 0/);
+    expect(roughDuration(1_632_005_000)).toBe('1.6 s');
+    expect(roughDuration(80_000_000_000)).toBe('80 s');
+    expect(roughDuration(62_157_000)).toBe('62 ms');
   });
 });
