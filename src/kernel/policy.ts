@@ -17,11 +17,25 @@ export const PolicySchema = z
      *  'distinct': stage each package once, whatever the CPU numbering. */
     dedupe: z.enum(['previous-package', 'distinct']).default('previous-package'),
     /** 'msleep': the kernel's msleep(1) poll, 10,000 iterations.
-     *  'fine': sleep `pollUs` microseconds between STATUS reads, same 10 s budget. */
+     *  'fine': wait about `pollUs` microseconds between STATUS reads, in the way `pollWait` says. */
     poll: z.enum(['msleep', 'fine']).default('msleep'),
     pollUs: z.number().int().min(1).max(1_000_000).default(10),
+    /** How poll=fine waits (ignored with msleep). 'udelay': udelay(pollUs) between reads,
+     *  10 s / pollUs iterations. 'usleep-range': usleep_range(pollUs, 2 * pollUs) between
+     *  reads, 10 s / pollUs iterations. 'readl-poll-timeout': readl_poll_timeout(STATUS,
+     *  READY, pollUs, 10 s): read first, sleep up to pollUs between reads, stop once 10 s
+     *  of time have passed. */
+    pollWait: z.enum(['udelay', 'usleep-range', 'readl-poll-timeout']).default('udelay'),
     /** The kernel's force_minrev: skip images that are not safe to late-load. */
     forceMinrev: z.boolean().default(false),
+    /** 'serial': one package after the other (kernel). 'parallel': every package at once, one worker each. */
+    stageOrder: z.enum(['serial', 'parallel']).default('serial'),
+    /** 'none': only the byte budget bounds a pass (kernel). '2x': also at most twice the
+     *  image's chunk count of transactions (-EMSGSIZE), whatever each one carried. */
+    transactionLimit: z.enum(['none', '2x']).default('none'),
+    /** 'kernel': refuse a next offset past the image end. 'strict': also the image length
+     *  itself and an offset that is not 4-byte aligned (-EINVAL). */
+    offsetCheck: z.enum(['kernel', 'strict']).default('kernel'),
   })
   .strict();
 
@@ -29,3 +43,21 @@ export type Policy = z.output<typeof PolicySchema>;
 export type PolicyInput = z.input<typeof PolicySchema>;
 
 export const KERNEL_POLICY: Readonly<Policy> = Object.freeze(PolicySchema.parse({}));
+
+/**
+ * The choices of `policy` that change the staging step away from 6.19's, as
+ * `flag=value` (the CLI's spelling), in a fixed order; empty for the kernel's.
+ */
+export function stagingPolicyChanges(policy: Policy): string[] {
+  const out: string[] = [];
+  if (policy.stageOrder !== KERNEL_POLICY.stageOrder) out.push(`stage-order=${policy.stageOrder}`);
+  if (policy.dedupe !== KERNEL_POLICY.dedupe) out.push(`dedupe=${policy.dedupe}`);
+  if (policy.budget !== KERNEL_POLICY.budget)
+    out.push(`budget=${policy.budget} (chunk-retries=${policy.chunkRetries})`);
+  if (policy.poll !== KERNEL_POLICY.poll)
+    out.push(`poll=${policy.poll} (poll-wait=${policy.pollWait}, poll-us=${policy.pollUs})`);
+  if (policy.transactionLimit !== KERNEL_POLICY.transactionLimit)
+    out.push(`transaction-limit=${policy.transactionLimit}`);
+  if (policy.offsetCheck !== KERNEL_POLICY.offsetCheck) out.push(`offset-check=${policy.offsetCheck}`);
+  return out;
+}

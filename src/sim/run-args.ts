@@ -33,6 +33,12 @@ export const STAGING_MODES = choicesOf(policy.staging) as readonly PolicyEnum<'s
 export const BUDGETS = choicesOf(policy.budget) as readonly PolicyEnum<'budget'>[];
 export const DEDUPES = choicesOf(policy.dedupe) as readonly PolicyEnum<'dedupe'>[];
 export const POLLS = choicesOf(policy.poll) as readonly PolicyEnum<'poll'>[];
+export const POLL_WAITS = choicesOf(policy.pollWait) as readonly PolicyEnum<'pollWait'>[];
+export const STAGE_ORDERS = choicesOf(policy.stageOrder) as readonly PolicyEnum<'stageOrder'>[];
+export const TRANSACTION_LIMITS = choicesOf(
+  policy.transactionLimit,
+) as readonly PolicyEnum<'transactionLimit'>[];
+export const OFFSET_CHECKS = choicesOf(policy.offsetCheck) as readonly PolicyEnum<'offsetCheck'>[];
 export const HZ_VALUES = choicesOf(CostModelOverridesSchema.shape.hz) as readonly (100 | 250 | 300 | 1000)[];
 export const KERNEL_GENERATIONS = choicesOf(CostModelOverridesSchema.shape.kernelGeneration) as readonly (
   | '6.12+'
@@ -43,7 +49,17 @@ export const DEVICE_FAULT_KINDS = choicesOf(DeviceFaultSchema.shape.kind) as rea
 export const CPU_FAULT_KINDS = choicesOf(CpuFaultSchema.shape.kind) as readonly CpuFault['kind'][];
 export const COST_KEYS = Object.keys(CostModelOverridesSchema.shape);
 
-type PolicyEnum<K extends 'staging' | 'budget' | 'dedupe' | 'poll'> = z.output<typeof PolicySchema>[K];
+type PolicyEnum<
+  K extends
+    | 'staging'
+    | 'budget'
+    | 'dedupe'
+    | 'poll'
+    | 'pollWait'
+    | 'stageOrder'
+    | 'transactionLimit'
+    | 'offsetCheck',
+> = z.output<typeof PolicySchema>[K];
 export type Hz = (typeof HZ_VALUES)[number];
 export type KernelGeneration = (typeof KERNEL_GENERATIONS)[number];
 
@@ -445,6 +461,42 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     default: '10',
   },
   {
+    name: 'poll-wait',
+    type: 'string',
+    arg: POLL_WAITS.join('|'),
+    group: 'kernel and policy',
+    help: 'how --poll fine waits between STATUS reads: udelay(N), usleep_range(N, 2N), or readl_poll_timeout() with a 10 s deadline in time instead of a count',
+    default: 'udelay',
+    choices: POLL_WAITS,
+  },
+  {
+    name: 'stage-order',
+    type: 'string',
+    arg: STAGE_ORDERS.join('|'),
+    group: 'kernel and policy',
+    help: "packages staged one after another (the kernel's) or all at once, one worker each",
+    default: 'serial',
+    choices: STAGE_ORDERS,
+  },
+  {
+    name: 'transaction-limit',
+    type: 'string',
+    arg: TRANSACTION_LIMITS.join('|'),
+    group: 'kernel and policy',
+    help: "none (the kernel's: only the 2x byte budget) or 2x: at most twice the image's chunk count of transactions per package",
+    default: 'none',
+    choices: TRANSACTION_LIMITS,
+  },
+  {
+    name: 'offset-check',
+    type: 'string',
+    arg: OFFSET_CHECKS.join('|'),
+    group: 'kernel and policy',
+    help: "which next offsets end staging with -EINVAL: past the image end (the kernel's), or strict: also the image length and unaligned offsets",
+    default: 'kernel',
+    choices: OFFSET_CHECKS,
+  },
+  {
     name: 'force-minrev',
     type: 'boolean',
     group: 'kernel and policy',
@@ -557,6 +609,14 @@ export function simulateOptionsFromArgs(
   const pollUs = str(v, 'poll-us');
   if (pollUs !== undefined) pol.pollUs = parseWholeNumber('--poll-us', pollUs, 1, 1_000_000);
   if (v['force-minrev'] === true) pol.forceMinrev = true;
+  const pollWait = str(v, 'poll-wait');
+  if (pollWait !== undefined) pol.pollWait = oneOf('--poll-wait', pollWait, POLL_WAITS);
+  const order = str(v, 'stage-order');
+  if (order !== undefined) pol.stageOrder = oneOf('--stage-order', order, STAGE_ORDERS);
+  const txLimit = str(v, 'transaction-limit');
+  if (txLimit !== undefined) pol.transactionLimit = oneOf('--transaction-limit', txLimit, TRANSACTION_LIMITS);
+  const offsetCheck = str(v, 'offset-check');
+  if (offsetCheck !== undefined) pol.offsetCheck = oneOf('--offset-check', offsetCheck, OFFSET_CHECKS);
   if (Object.keys(pol).length) opts.policy = pol;
 
   const profiles = strs(v, 'profile').map((t) => parsePackageScoped('--profile', t, (r) => parseProfile(r)));
@@ -628,6 +688,10 @@ export function argsFromSimulateOptions(
   if (p.poll !== undefined) args.push('--poll', p.poll);
   if (p.pollUs !== undefined) args.push('--poll-us', String(p.pollUs));
   if (p.forceMinrev) args.push('--force-minrev');
+  if (p.pollWait !== undefined) args.push('--poll-wait', p.pollWait);
+  if (p.stageOrder !== undefined) args.push('--stage-order', p.stageOrder);
+  if (p.transactionLimit !== undefined) args.push('--transaction-limit', p.transactionLimit);
+  if (p.offsetCheck !== undefined) args.push('--offset-check', p.offsetCheck);
   if (opts.seed !== undefined) args.push('--seed', String(opts.seed));
   if (opts.timeLimitNs !== undefined) args.push('--time-limit', formatDecimal(opts.timeLimitNs / 1e9));
   return args;

@@ -9,12 +9,12 @@ import { CrossCallFault, type HostPort, MsrFault } from '../../platform/host-por
 import { EOPNOTSUPP } from '../errno.js';
 import type { FirmwareSource } from '../firmware.js';
 import type { CpuSignature, MicrocodeOps, StagingOutcome, UcodeState } from '../ops.js';
-import type { Policy } from '../policy.js';
-import type { KernelLog, LogLevel } from '../printk.js';
+import { type Policy, stagingPolicyChanges } from '../policy.js';
+import type { KernelLog, LogLevel, LogLine, LogMark } from '../printk.js';
 import { KernelDoesNotTerminate } from '../stuck.js';
 import type { Tracer } from '../trace.js';
-import { doStage, INTEL_C } from './staging.js';
-import { newPackageStaging, type StagingReport } from './staging-report.js';
+import { doStage, doStageSteps, INTEL_C, type StagingContext } from './staging.js';
+import { newPackageStaging, type PackageStaging, type StagingReport } from './staging-report.js';
 
 const MSR_IA32_PLATFORM_ID = 0x17;
 const MSR_IA32_UCODE_WRITE = 0x79;
@@ -217,7 +217,10 @@ export class IntelMicrocodeDriver implements MicrocodeOps {
     return this.staging;
   }
 
-  /** stage_microcode(): one mailbox per package, one package after the other. */
+  /**
+   * stage_microcode(): one mailbox per package, one package after the other
+   * (policy stage-order=parallel: all packages at once).
+   */
   stageMicrocode(): StagingOutcome {
     const { port, log, policy, tracer } = this.o;
     const mc = this.patch!;
@@ -231,77 +234,262 @@ export class IntelMicrocodeDriver implements MicrocodeOps {
       endNs: 0,
     };
     this.staging = report;
-    const finish = (): StagingOutcome => {
-      report.endNs = port.now();
-      return report;
-    };
     if (len % 4 !== 0) {
       log.prErr(`Microcode image 32-bit misaligned (0x${len.toString(16)}), staging failed.`);
       report.errno = -EOPNOTSUPP;
       report.reason = 'misaligned';
-      return finish();
+      return this.finishStaging(report);
     }
-    const ctx = { port, log, tracer, policy, words: mc.words, ucodeLen: len };
-    const passes = this.stagingPasses();
+    const run: StagingRun = {
+      ctx: { port, log, tracer, policy, words: mc.words, ucodeLen: len },
+      report,
+      passes: this.stagingPasses(),
+      revision: mc.blob.header.revision,
+      // Lines the kernel prints as they are, from a staging step that is not the kernel's.
+      mark: stagingMark(policy),
+    };
+    return policy.stageOrder === 'parallel' ? this.stageParallel(run) : this.stageSerial(run);
+  }
+
+  private finishStaging(report: StagingReport): StagingOutcome {
+    report.endNs = this.o.port.now();
+    return report;
+  }
+
+  /** The kernel's walk: each pass in turn; the first failure ends staging. */
+  private stageSerial(run: StagingRun): StagingOutcome {
+    const { report, passes } = run;
     for (const { cpu, pkg } of passes) {
-      let mmioPa: number;
-      let msrFault = false;
+      const mailbox = this.readMailbox(run, cpu, pkg);
+      if (!mailbox) return this.finishStaging(report);
+      let rec: PackageStaging;
       try {
-        mmioPa = Number(port.rdmsrOnCpu(cpu, MSR_IA32_MCU_STAGING_MBOX_ADDR));
-      } catch (err) {
-        if (err instanceof CrossCallFault) {
-          // rdmsrq_on_cpu() could not reach the CPU: the one place staging stops without an error line.
-          log.warnOnce('stage_microcode.rdmsr', port.currentTask(), INTEL_C, 'stage_microcode');
-          report.errno = -EOPNOTSUPP;
-          report.reason = 'cross-call-failed';
-          report.failedCpu = cpu;
-          report.failedPackage = pkg;
-          return finish();
-        }
-        if (!(err instanceof MsrFault)) throw err;
-        // The plain RDMSR: the exception fixup warns (once) and the read gives 0,
-        // so do_stage() goes on with physical address 0.
-        log.uncheckedRdmsr(MSR_IA32_MCU_STAGING_MBOX_ADDR, '__rdmsr_on_cpu');
-        mmioPa = 0;
-        msrFault = true;
-      }
-      const rec = newPackageStaging(pkg, cpu, mmioPa, port.now());
-      if (msrFault) rec.msrFault = true;
-      report.packages.push(rec);
-      let err: number;
-      try {
-        err = doStage(ctx, mmioPa, rec);
+        rec = this.stagePass(run, cpu, pkg, mailbox);
       } catch (e) {
         if (e instanceof KernelDoesNotTerminate) {
-          rec.endNs = port.now();
           report.reason = 'does-not-terminate';
           report.failedCpu = cpu;
           report.failedPackage = pkg;
-          finish();
+          this.finishStaging(report);
         }
         throw e;
       }
-      rec.errno = err;
-      rec.endNs = port.now();
-      tracer.span('staging', `stage package ${pkg}`, cpu, rec.startNs, rec.endNs, {
-        pkg,
-        errno: err,
-        bytesSent: rec.bytesSent,
-        chunks: rec.chunks,
-        resends: rec.resends,
-      });
       this.o.onStagingProgress?.(report.packages.length, passes.length);
-      if (err) {
-        log.prErr(`Error: staging failed (${err}) for CPU${cpu} at package ${pkg}.`);
-        report.errno = err;
-        report.reason = rec.msrFault ? 'mailbox-msr-fault' : 'package-failed';
-        report.failedCpu = cpu;
-        report.failedPackage = pkg;
-        return finish();
+      if (rec.errno) {
+        this.stagingFailed(run, rec);
+        return this.finishStaging(report);
       }
     }
-    log.prInfo(`Staging of patch revision 0x${mc.blob.header.revision.toString(16)} succeeded.`);
-    report.ok = true;
-    return finish();
+    this.stagingSucceeded(run);
+    return this.finishStaging(report);
   }
+
+  /**
+   * Policy stage-order=parallel: the walk reads every pass's mailbox address
+   * first (the same cross-calls, one after another), then hands each package
+   * its own worker and waits for all of them. Workers run at the same virtual
+   * time: the one furthest behind goes on by one transaction, so the mailboxes'
+   * accesses and the log come in time order; a package staged more than once
+   * (the kernel's dedupe on interleaved numbering) has its passes one after
+   * another on its worker. The earliest failure in time is the one reported; a
+   * worker stops at its own package's failure only.
+   */
+  private stageParallel(run: StagingRun): StagingOutcome {
+    const { port, log } = this.o;
+    const { report, passes } = run;
+    const byPkg = new Map<number, Worker>();
+    for (const { cpu, pkg } of passes) {
+      const pa = this.readMailbox(run, cpu, pkg);
+      if (!pa) return this.finishStaging(report);
+      let w = byPkg.get(pkg);
+      if (!w) {
+        w = { pkg, queue: [], atNs: 0, current: undefined };
+        byPkg.set(pkg, w);
+      }
+      w.queue.push({ cpu, mailbox: pa });
+    }
+    const firstLine = log.lines.length;
+    const startNs = port.now();
+    const workers = [...byPkg.values()];
+    for (const w of workers) w.atNs = startNs;
+    let failed: PackageStaging | undefined;
+    let never: { stuck: KernelDoesNotTerminate; rec: PackageStaging } | undefined;
+    for (;;) {
+      let w: Worker | undefined;
+      for (const x of workers) if ((x.current || x.queue.length > 0) && (!w || x.atNs < w.atNs)) w = x;
+      if (!w) break;
+      port.runAt(w.atNs);
+      if (!w.current) {
+        const next = w.queue.shift()!;
+        const rec = newPackageStaging(w.pkg, next.cpu, next.mailbox.pa, port.now());
+        if (next.mailbox.msrFault) rec.msrFault = true;
+        report.packages.push(rec);
+        w.current = { rec, steps: doStageSteps(run.ctx, next.mailbox.pa, rec) };
+      }
+      const { rec, steps } = w.current;
+      let step: IteratorResult<void, number>;
+      try {
+        step = steps.next();
+      } catch (e) {
+        if (!(e instanceof KernelDoesNotTerminate)) throw e;
+        // This worker never finishes, so neither does the wait for it.
+        rec.endNs = port.now();
+        never ??= { stuck: e, rec };
+        w.current = undefined;
+        w.queue.length = 0;
+        continue;
+      }
+      w.atNs = port.now();
+      if (!step.done) continue;
+      w.current = undefined;
+      rec.errno = step.value;
+      rec.endNs = port.now();
+      this.passSpan(rec);
+      this.o.onStagingProgress?.(report.packages.length, passes.length);
+      if (rec.errno) {
+        w.queue.length = 0;
+        if (!failed || rec.endNs < failed.endNs) failed = rec;
+      }
+    }
+    const endNs = Math.max(startNs, ...workers.map((w) => w.atNs));
+    if (never) {
+      port.runAt(endNs);
+      sortLinesByTime(log.lines, firstLine);
+      report.reason = 'does-not-terminate';
+      report.failedCpu = never.rec.cpu;
+      report.failedPackage = never.rec.pkg;
+      this.finishStaging(report);
+      throw never.stuck;
+    }
+    if (failed) {
+      port.runAt(failed.endNs);
+      this.stagingFailed(run, failed);
+    }
+    port.runAt(endNs);
+    if (!failed) this.stagingSucceeded(run);
+    sortLinesByTime(log.lines, firstLine);
+    return this.finishStaging(report);
+  }
+
+  /**
+   * rdmsrq_on_cpu(cpu, MSR_IA32_MCU_STAGING_MBOX_ADDR): the mailbox's address;
+   * undefined when the cross-call failed (the kernel WARNs and stops staging).
+   */
+  private readMailbox(run: StagingRun, cpu: number, pkg: number): Mailbox | undefined {
+    const { port, log } = this.o;
+    const { report } = run;
+    try {
+      return { pa: Number(port.rdmsrOnCpu(cpu, MSR_IA32_MCU_STAGING_MBOX_ADDR)), msrFault: false };
+    } catch (err) {
+      if (err instanceof CrossCallFault) {
+        // rdmsrq_on_cpu() could not reach the CPU: the one place staging stops without an error line.
+        log.warnOnce('stage_microcode.rdmsr', port.currentTask(), INTEL_C, 'stage_microcode');
+        report.errno = -EOPNOTSUPP;
+        report.reason = 'cross-call-failed';
+        report.failedCpu = cpu;
+        report.failedPackage = pkg;
+        return undefined;
+      }
+      if (!(err instanceof MsrFault)) throw err;
+      // The plain RDMSR: the exception fixup warns (once) and the read gives 0,
+      // so do_stage() goes on with physical address 0.
+      log.uncheckedRdmsr(MSR_IA32_MCU_STAGING_MBOX_ADDR, '__rdmsr_on_cpu');
+      return { pa: 0, msrFault: true };
+    }
+  }
+
+  /** do_stage() through one mailbox, recorded as a pass (closed also when do_stage() would never return). */
+  private stagePass(run: StagingRun, cpu: number, pkg: number, mailbox: Mailbox): PackageStaging {
+    const { port } = this.o;
+    const rec = newPackageStaging(pkg, cpu, mailbox.pa, port.now());
+    if (mailbox.msrFault) rec.msrFault = true;
+    run.report.packages.push(rec);
+    try {
+      rec.errno = doStage(run.ctx, mailbox.pa, rec);
+    } finally {
+      rec.endNs = port.now();
+    }
+    this.passSpan(rec);
+    return rec;
+  }
+
+  private passSpan(rec: PackageStaging): void {
+    this.o.tracer.span('staging', `stage package ${rec.pkg}`, rec.cpu, rec.startNs, rec.endNs, {
+      pkg: rec.pkg,
+      errno: rec.errno,
+      bytesSent: rec.bytesSent,
+      chunks: rec.chunks,
+      resends: rec.resends,
+    });
+  }
+
+  private stagingFailed(run: StagingRun, rec: PackageStaging): void {
+    const { report } = run;
+    this.printStaging(
+      run,
+      'err',
+      `Error: staging failed (${rec.errno}) for CPU${rec.cpu} at package ${rec.pkg}.`,
+    );
+    report.errno = rec.errno;
+    report.reason = rec.msrFault ? 'mailbox-msr-fault' : 'package-failed';
+    report.failedCpu = rec.cpu;
+    report.failedPackage = rec.pkg;
+  }
+
+  private stagingSucceeded(run: StagingRun): void {
+    this.printStaging(run, 'info', `Staging of patch revision 0x${run.revision.toString(16)} succeeded.`);
+    run.report.ok = true;
+  }
+
+  private printStaging(run: StagingRun, level: 'err' | 'info', text: string): void {
+    if (run.mark) this.o.log.printk(level, `microcode: ${text}`, run.mark);
+    else this.o.log.pr(level, text);
+  }
+}
+
+/** One staging step's state, shared by its passes. */
+interface StagingRun {
+  ctx: StagingContext;
+  report: StagingReport;
+  passes: { cpu: number; pkg: number }[];
+  revision: number;
+  mark: LogMark | undefined;
+}
+
+/** What MSR 0x7a5 gave for a pass: the mailbox address, or 0 after a #GP. */
+interface Mailbox {
+  pa: number;
+  msrFault: boolean;
+}
+
+/** Policy stage-order=parallel: one package's worker, its passes still to run, and where it is. */
+interface Worker {
+  pkg: number;
+  queue: { cpu: number; mailbox: Mailbox }[];
+  /** Virtual time the worker has reached. */
+  atNs: number;
+  current: { rec: PackageStaging; steps: Generator<void, number, void> } | undefined;
+}
+
+/** The mark of the staging outcome's line when a policy changed the staging step. */
+function stagingMark(policy: Policy): LogMark | undefined {
+  const changes = stagingPolicyChanges(policy);
+  if (changes.length === 0) return undefined;
+  return {
+    kind: 'ours',
+    note: `the kernel's text, from a staging step that is not 6.19's: policy ${changes.join(', ')}`,
+  };
+}
+
+/**
+ * Workers that ran at the same virtual time appended their lines one worker
+ * after another: put the lines from `from` on in time order (stable: lines at
+ * the same time keep the order they were printed in).
+ */
+function sortLinesByTime(lines: LogLine[], from: number): void {
+  const tail = lines.slice(from).map((line, seq) => ({ line, seq }));
+  tail.sort((a, b) => a.line.timeNs - b.line.timeNs || a.seq - b.seq);
+  tail.forEach(({ line }, i) => {
+    lines[from + i] = line;
+  });
 }

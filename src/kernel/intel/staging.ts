@@ -67,6 +67,25 @@ function imageBytes(ctx: StagingContext): Uint8Array {
  * device says it has everything. Returns 0 or a negative errno.
  */
 export function doStage(ctx: StagingContext, mmioPa: number, record: PackageStaging): number {
+  const steps = doStageSteps(ctx, mmioPa, record);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * do_stage() one transaction at a time: it pauses after each transaction and
+ * returns 0 or a negative errno at the end. A caller that stages several
+ * packages at the same virtual time (policy stage-order=parallel) resumes the
+ * one that is furthest behind, so their MMIO accesses and log lines come in
+ * time order, transaction by transaction.
+ */
+export function* doStageSteps(
+  ctx: StagingContext,
+  mmioPa: number,
+  record: PackageStaging,
+): Generator<void, number, void> {
   const { port } = ctx;
   const mmioBase = port.ioremap(mmioPa, MBOX_REG_NUM * MBOX_REG_SIZE);
   if (mmioBase === 0) {
@@ -98,6 +117,7 @@ export function doStage(ctx: StagingContext, mmioPa: number, record: PackageStag
     // A request of 0 bytes moves nothing: bytes_sent stays, and so does the budget.
     idle = ss.chunkSize === 0 ? idle + 1 : 0;
     if (idle >= MODEL_LIMITS.stagingNoProgressIterations) neverEnds(ss);
+    yield;
   }
   port.iounmap(mmioBase);
   record.bytesSent = ss.bytesSent;
@@ -130,9 +150,19 @@ function isEndOffset(offset: number): boolean {
   return offset === END_OFFSET;
 }
 
+/** Policy transaction-limit=2x: twice the transactions an image of `len` bytes needs. */
+export function transactionLimit(len: number): number {
+  return KERNEL_LIMITS.stagingBudgetFactor * Math.ceil(len / PAGE_SIZE);
+}
+
 function canSendNextChunk(ctx: StagingContext, ss: StagingState): number {
   // unsigned int arithmetic: fetch_next_offset() let through only offsets up to the length.
   ss.chunkSize = Math.min(PAGE_SIZE, ss.ucodeLen - ss.offset);
+  // Policy transaction-limit=2x: bytes can stay flat (a device asking for the image end)
+  // or grow a byte at a time (an unaligned offset near it); requests cannot.
+  if (ctx.policy.transactionLimit === '2x' && ss.record.chunks >= transactionLimit(ss.ucodeLen)) {
+    return -EMSGSIZE;
+  }
   if (ctx.policy.budget === 'per-chunk') {
     // The reviewer's alternative: bound how often any one chunk may be asked for.
     const sends = ss.sendsPerChunk[Math.floor(ss.offset / PAGE_SIZE)]!;
@@ -195,23 +225,61 @@ function sendDataChunk(ctx: StagingContext, ss: StagingState): number {
 }
 
 function waitForTransaction(ctx: StagingContext, ss: StagingState): number {
+  const { poll, pollWait } = ctx.policy;
+  const status =
+    poll === 'fine' && pollWait === 'readl-poll-timeout' ? readlPollTimeout(ctx, ss) : pollStatus(ctx, ss);
+  if (status & MASK_MBOX_STATUS_ERROR) return -EIO;
+  // Neither an answer nor an error: the device is stuck.
+  if (!(status & MASK_MBOX_STATUS_READY)) return -ETIMEDOUT;
+  return 0;
+}
+
+/**
+ * The kernel's wait: a fixed number of sleeps, each followed by a STATUS read.
+ * msleep(1) sleeps to the jiffy boundary after a whole jiffy (HZ and kernel
+ * generation decide how long); poll=fine waits `pollUs` instead: udelay(), or
+ * usleep_range(pollUs, 2 * pollUs) (poll-wait=usleep-range, charged at its upper
+ * end, where an hrtimer with slack fires when nothing else wakes the CPU).
+ * The same 10 s budget in iterations: 10,000 of msleep(1), 10 s / pollUs of the others.
+ */
+function pollStatus(ctx: StagingContext, ss: StagingState): number {
   const { port, policy } = ctx;
   const fine = policy.poll === 'fine';
   const iterations = fine
     ? Math.ceil((MBOX_XACTION_TIMEOUT_MS * 1000) / policy.pollUs)
     : MBOX_XACTION_TIMEOUT_MS;
+  const sleepUs = policy.pollWait === 'usleep-range' ? 2 * policy.pollUs : policy.pollUs;
   let status = 0;
   for (let timeout = 0; timeout < iterations; timeout++) {
-    if (fine) port.udelay(policy.pollUs);
-    else port.msleep(1);
+    if (!fine) port.msleep(1);
+    else port.udelay(sleepUs);
     status = port.readl(ss.mmioBase + MBOX_STATUS_OFFSET);
     ss.record.polls++;
     if (status & MASK_MBOX_STATUS_READY) break;
   }
-  if (status & MASK_MBOX_STATUS_ERROR) return -EIO;
-  // Neither an answer nor an error: the device is stuck.
-  if (!(status & MASK_MBOX_STATUS_READY)) return -ETIMEDOUT;
-  return 0;
+  return status;
+}
+
+/**
+ * Policy poll-wait=readl-poll-timeout: include/linux/iopoll.h's loop. Read first;
+ * stop at READY; once the 10 s deadline (time, not a count of sleeps) has
+ * passed, read once more and stop; otherwise usleep_range(pollUs / 4 + 1,
+ * pollUs), charged at pollUs. A dead device costs 10 s whatever HZ is.
+ */
+function readlPollTimeout(ctx: StagingContext, ss: StagingState): number {
+  const { port, policy } = ctx;
+  const deadline = port.now() + MBOX_XACTION_TIMEOUT_MS * 1_000_000;
+  for (;;) {
+    let status = port.readl(ss.mmioBase + MBOX_STATUS_OFFSET);
+    ss.record.polls++;
+    if (status & MASK_MBOX_STATUS_READY) return status;
+    if (port.now() > deadline) {
+      status = port.readl(ss.mmioBase + MBOX_STATUS_OFFSET);
+      ss.record.polls++;
+      return status;
+    }
+    port.udelay(policy.pollUs);
+  }
 }
 
 function readMboxDword(port: HostPort, mmioBase: number): number {
@@ -237,6 +305,20 @@ function fetchNextOffset(ctx: StagingContext, ss: StagingState): number {
     log.prErrOnce(
       'staging.offset',
       `staging: invalid offset (${offset}) past the image end (${ss.ucodeLen})`,
+    );
+    return -EINVAL;
+  }
+  // Policy offset-check=strict: the image length itself makes every later request
+  // empty, and an unaligned offset makes it carry fewer bytes than bytes_sent counts.
+  if (
+    ctx.policy.offsetCheck === 'strict' &&
+    !isEndOffset(offset) &&
+    (offset === ss.ucodeLen || offset % 4 !== 0)
+  ) {
+    log.prOurs(
+      'err',
+      `staging: invalid offset (${offset}) for the image (${ss.ucodeLen} bytes): at its end or not 4-byte aligned`,
+      'policy offset-check=strict: 6.19 refuses only offsets past the image end and prints no such line',
     );
     return -EINVAL;
   }
