@@ -131,7 +131,15 @@ export {
   type SweepKey,
 } from './sim/compare.js';
 export { SimulationInputError } from './sim/errors.js';
-export { compareJson, fromJson, HEX_JSON_FIELDS, resultJson, toJson } from './sim/json.js';
+export {
+  compareJson,
+  fromJson,
+  HEX_JSON_FIELDS,
+  RESULT_PARTS,
+  type ResultPart,
+  resultJson,
+  toJson,
+} from './sim/json.js';
 // ---- machines ----
 export {
   type MachineFileInput,

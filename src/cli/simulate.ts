@@ -2,6 +2,9 @@ import {
   chromeTraceJson,
   formatSummary,
   mmiotraceChunks,
+  oneOf,
+  RESULT_PARTS,
+  type ResultPart,
   renderReport,
   resultJson,
   type SimulationResult,
@@ -22,11 +25,13 @@ export const simulateCommand: Command = async (argv, io) => {
     mmiotrace?: string;
     report?: string;
     quiet?: boolean;
+    'json-omit'?: string;
   };
   if (values.help) {
     io.stdout(helpText(SIMULATE));
     return 0;
   }
+  const omit = values['json-omit'] === undefined ? [] : parseOmit(values['json-omit']);
   const { options, imageNote, inputs } = await resolveSimOptions(values, io.env);
   // Every output checked before the run: a long run never ends in exit 2 on a bad path.
   const plan = planOutputs(
@@ -59,7 +64,7 @@ export const simulateCommand: Command = async (argv, io) => {
     if (!values.quiet) io.stdout(paint(`${result.dmesg}\n`, io.color));
     io.stdout(formatSummary(result, { color: io.color === true }));
   }
-  await writeOutputs(io, result, plan);
+  await writeOutputs(io, result, plan, omit);
   return exitCodeFor(result);
 };
 
@@ -67,8 +72,13 @@ export function runSimulation(options: Parameters<typeof simulate>[0]): Simulati
   return asUsage(() => simulate(options));
 }
 
-async function writeOutputs(io: CliIo, result: SimulationResult, plan: OutputPlan): Promise<void> {
-  await plan.write('--json', `${resultJson(result)}\n`);
+async function writeOutputs(
+  io: CliIo,
+  result: SimulationResult,
+  plan: OutputPlan,
+  omit: readonly ResultPart[],
+): Promise<void> {
+  await plan.write('--json', `${resultJson(result, { omit })}\n`);
   await plan.write('--trace', chromeTraceJson(result));
   if (plan.has('--mmiotrace')) {
     // About 60 bytes a line; the chunks are written as they come, never joined.
@@ -81,4 +91,9 @@ async function writeOutputs(io: CliIo, result: SimulationResult, plan: OutputPla
 
 export function exitCodeFor(result: SimulationResult): number {
   return result.outcome === 'updated' ? 0 : 1;
+}
+
+/** --json-omit LIST: parts of the result to leave out of the JSON. */
+function parseOmit(text: string): ResultPart[] {
+  return asUsage(() => text.split(',').map((part) => oneOf('--json-omit', part.trim(), RESULT_PARTS)));
 }

@@ -55,9 +55,20 @@ export function fromJson(text: string): unknown {
   return JSON.parse(text, (key, v) => (HEX_JSON_FIELDS.has(key) ? number(v) : v));
 }
 
-/** A simulation result as JSON (schema ucode-staging/result@2, docs/result-schema.md). */
-export function resultJson(result: SimulationResult): string {
-  return toJson(result);
+/** The bulky parts of a result a script may not need (a gnr-2s-interleaved trace alone is tens of MB). */
+export const RESULT_PARTS = ['trace', 'cpus', 'applies', 'log', 'devices'] as const;
+export type ResultPart = (typeof RESULT_PARTS)[number];
+
+/**
+ * A simulation result as JSON (schema ucode-staging/result@2, docs/result-schema.md).
+ * Parts named in `omit` are left out and listed in an `omitted` field.
+ */
+export function resultJson(result: SimulationResult, opts: { omit?: readonly ResultPart[] } = {}): string {
+  const omit = opts.omit ?? [];
+  if (omit.length === 0) return toJson(result);
+  const lean: Record<string, unknown> = { ...result, omitted: [...omit] };
+  for (const part of omit) delete lean[part];
+  return toJson(lean);
 }
 
 /** A comparison as JSON (schema ucode-staging/compare@1): the points, without the kept results. */

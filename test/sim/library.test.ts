@@ -264,3 +264,16 @@ describe('machine files take hex strings where the JSON outputs print hex', () =
     );
   });
 });
+
+describe('resultJson can leave out the bulky parts', () => {
+  it('omits the named parts and lists them', async () => {
+    const { resultJson } = await import('../../src/index.js');
+    const r = simulate({ machine: 'up', syntheticImageBytes: 65536 });
+    const lean = JSON.parse(resultJson(r, { omit: ['trace', 'cpus'] }));
+    expect(lean.omitted).toEqual(['trace', 'cpus']);
+    expect(lean.trace).toBeUndefined();
+    expect(lean.cpus).toBeUndefined();
+    expect(lean.revision).toEqual({ old: '0x10003a2', new: '0x10003f0' });
+    expect(resultJson(r).length).toBeGreaterThan(resultJson(r, { omit: ['trace'] }).length);
+  });
+});
