@@ -72,7 +72,7 @@ describe('getopt conventions', () => {
       '-q',
     ]);
     expect(() => expandPrefixes(['--s', '1'], sim.options)).toThrow(
-      /ambiguous: --synthetic, --staging, --seed/,
+      /option '--s' is ambiguous: --synthetic, --staging, .*--seed/,
     );
     expect(() => expandPrefixes(['--sed', '1'], sim.options)).toThrow(/did you mean '--seed'/);
   });
