@@ -42,11 +42,16 @@ export async function usage(): Promise<string> {
   return `${lines.join('\n')}\n`;
 }
 
-/** `help`, `help simulate`, `help campaign merge`, `help --man`. */
+/** `help`, `help simulate`, `help campaign merge`, `help --man`, `help --markdown`. */
 async function help(args: string[], io: CliIo): Promise<number> {
   const { COMMANDS } = await import('./commands.js');
   if (args.length === 0) {
     io.stdout(await usage());
+    return EXIT.ok;
+  }
+  if (args[0] === '--markdown') {
+    const { cliMarkdown } = await import('./cli-doc.js');
+    io.stdout(cliMarkdown(COMMANDS));
     return EXIT.ok;
   }
   if (args[0] === '--man') {

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { cliMarkdown } from '../../src/cli/cli-doc.js';
 import { COMMANDS } from '../../src/cli/commands.js';
 import { bashCompletion, zshCompletion } from '../../src/cli/completion.js';
 import { manPage } from '../../src/cli/man.js';
@@ -60,6 +61,14 @@ describe('one description per command: help, man page, completion', () => {
     );
     expect(staging.stdout.trim()).toBe('auto off require');
     expect(zshCompletion(COMMANDS)).toMatch(/^#compdef ucode-staging\n/);
+  });
+});
+
+describe('docs/cli.md', () => {
+  it('is what the command table generates (regenerate: ucode-staging help --markdown > docs/cli.md)', () => {
+    // The formatter pads the tables' columns: compare with runs of spaces and dashes folded.
+    const fold = (text: string) => text.replace(/ {2,}/g, ' ').replace(/-{3,}/g, '---');
+    expect(fold(readFileSync('docs/cli.md', 'utf8'))).toBe(fold(cliMarkdown(COMMANDS)));
   });
 });
 
