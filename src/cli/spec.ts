@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { RunOption } from '../index.js';
+import { parseArgsTable, type RunOption } from '../index.js';
 import { UsageError } from './io.js';
 
 // Every command is described once, as data: its options with their value
@@ -179,14 +179,7 @@ export function parseCommand(
 ): { values: ParsedValues; positionals: string[] } {
   const options = [...spec.options, HELP_OPTION];
   const expanded = expandPrefixes(argv, options);
-  const table: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
-  for (const o of options) {
-    table[o.name] = {
-      type: o.type,
-      ...(o.short ? { short: o.short } : {}),
-      ...(o.multiple ? { multiple: true } : {}),
-    };
-  }
+  const table = parseArgsTable(options);
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
