@@ -63,7 +63,7 @@ describe('the package as built', () => {
   });
 
   it.skipIf(DIST !== resolve('dist'))(
-    'npm pack ships dist/, the man page, LICENSE, README and docs, and no tests or benchmarks',
+    'npm pack ships dist/, the man page, LICENSE, README and docs, and no tests, benchmarks or source maps',
     () => {
       const r = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { encoding: 'utf8' });
       expect(r.status).toBe(0);
@@ -84,7 +84,7 @@ describe('the package as built', () => {
       ])
         expect(files).toContain(f);
       const unwanted = files.filter((f) =>
-        /^(test|src|scripts|examples|out|dist-bench|dist-check|node_modules)\/|^dist\/bench\/|\.test\.|\.tsbuildinfo$/.test(
+        /^(test|src|scripts|examples|out|dist-bench|dist-check|node_modules)\/|^dist\/bench\/|\.test\.|\.tsbuildinfo$|\.map$/.test(
           f,
         ),
       );
