@@ -176,20 +176,26 @@ function controlsArgv(): string[] {
 
 function shapeMachine(): Record<string, unknown> {
   const base = field<HTMLSelectElement>('shape-base').value;
-  const packages = Number(field('shape-packages').value);
-  const cores = Number(field('shape-cores').value);
-  const threads = Number(field<HTMLSelectElement>('shape-threads').value);
-  return {
-    extends: base,
-    name: `${base}-custom`,
-    packages,
-    coresPerPackage: cores,
-    threadsPerCore: threads,
-    numbering: {
-      packages: field<HTMLSelectElement>('shape-numbering').value,
-      smt: field<HTMLSelectElement>('shape-smt').value,
-    },
+  const preset = (PRESETS[base] ?? {}) as Record<string, unknown>;
+  const presetNumbering = (preset.numbering ?? {}) as { packages?: string; smt?: string };
+  // Only what differs from the preset: the link stays short.
+  const m: Record<string, unknown> = { extends: base, name: `${base}-custom` };
+  const shape: [string, number][] = [
+    ['packages', Number(field('shape-packages').value)],
+    ['coresPerPackage', Number(field('shape-cores').value)],
+    ['threadsPerCore', Number(field<HTMLSelectElement>('shape-threads').value)],
+  ];
+  for (const [key, value] of shape) if (value !== preset[key]) m[key] = value;
+  const numbering = {
+    packages: field<HTMLSelectElement>('shape-numbering').value,
+    smt: field<HTMLSelectElement>('shape-smt').value,
   };
+  if (
+    numbering.packages !== (presetNumbering.packages ?? 'package-major') ||
+    numbering.smt !== (presetNumbering.smt ?? 'last')
+  )
+    m.numbering = numbering;
+  return m;
 }
 
 /** Set every control from flags (a link, an example). Unknown flags are reported by the run. */

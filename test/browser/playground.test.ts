@@ -233,13 +233,18 @@ describe.skipIf(!haveChromium)('the playground (ucode-staging playground, in Chr
   );
 
   it('a shared link reproduces the run, and the CLI prints the same link', async () => {
-    const first = await open('#--machine=up&--fault=never-ready@0&--hz=250&--seed=9');
-    await first.getByTestId('staging').selectOption('require');
-    await first.waitForFunction(() => window.__playground!.shown === 2);
-    const url = first.url();
-    const stop = await first.getByTestId('stop-window').getAttribute('data-ns');
-    const dmesg = await first.getByTestId('dmesg').textContent();
-    await first.close();
+    // A link typed into the address bar (a hash change), then a control changed: the link to share.
+    await page.evaluate(() => {
+      location.hash = '#--machine=up&--fault=never-ready@0&--hz=250&--seed=9';
+    });
+    await page.waitForFunction(() => document.querySelector('#summary')?.textContent?.includes('machine up'));
+    const before = await shown(page);
+    await page.getByTestId('staging').selectOption('require');
+    await page.waitForFunction((n) => window.__playground!.shown > n, before);
+    const url = page.url();
+    expect(url).toContain('--staging=require');
+    const stop = await page.getByTestId('stop-window').getAttribute('data-ns');
+    const dmesg = await page.getByTestId('dmesg').textContent();
 
     const again = await open(new URL(url).hash);
     expect(await again.getByTestId('stop-window').getAttribute('data-ns')).toBe(stop);
