@@ -116,6 +116,8 @@ export {
   probeReportJson,
   type ReadRequest,
 } from './probe/index.js';
+// ---- JSON Schemas of the JSON outputs (schemas/*.schema.json, docs/outputs.md) ----
+export * as schemas from './schemas/index.js';
 // ---- staging off vs on ----
 export {
   type CompareOptions,
