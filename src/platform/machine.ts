@@ -353,9 +353,14 @@ export class Machine implements HostPort, CpuAvailability {
     return verdict;
   }
 
-  private readonly stagedMatchCache = new Map<
-    number,
-    { staged: Uint8Array; buffer: ArrayBufferLike; key: string; same: boolean }
+  /**
+   * Whether a staged copy equals an image, by staged buffer, then image buffer
+   * and the two ranges: packages that staged one image share its buffer
+   * (mailbox/shared-images.ts), so the bytes are compared once, not per package.
+   */
+  private readonly stagedMatches = new WeakMap<
+    ArrayBufferLike,
+    WeakMap<ArrayBufferLike, Map<string, boolean>>
   >();
 
   /** Rules (a)-(c): only a completed stage of exactly this image makes the load cheap. */
@@ -363,12 +368,22 @@ export class Machine implements HostPort, CpuAvailability {
     const device = this.devices[pkg];
     const staged = device?.stagedImage();
     if (!device || !staged || device.inProgress()) return false;
-    const cached = this.stagedMatchCache.get(pkg);
-    const key = `${image.byteOffset}:${image.length}`;
-    if (cached && cached.staged === staged && cached.buffer === image.buffer && cached.key === key)
-      return cached.same;
-    const same = bytesEqual(staged, image);
-    this.stagedMatchCache.set(pkg, { staged, buffer: image.buffer, key, same });
+    let byImage = this.stagedMatches.get(staged.buffer);
+    if (!byImage) {
+      byImage = new WeakMap();
+      this.stagedMatches.set(staged.buffer, byImage);
+    }
+    let byRange = byImage.get(image.buffer);
+    if (!byRange) {
+      byRange = new Map();
+      byImage.set(image.buffer, byRange);
+    }
+    const key = `${staged.byteOffset}:${staged.length}:${image.byteOffset}:${image.length}`;
+    let same = byRange.get(key);
+    if (same === undefined) {
+      same = bytesEqual(staged, image);
+      byRange.set(key, same);
+    }
     return same;
   }
 

@@ -149,19 +149,32 @@ describe('the microcode engine (WRMSR 0x79)', () => {
     expect(m.revisionOf(1)).toBe(0x300);
   });
 
-  it('re-staging a package reuses the device buffer and still holds exactly the new image', () => {
+  it('re-staging a package with another image holds exactly the new image; the old copy is never written', () => {
     const m = new Machine(spec());
     const first = image(0x200);
     stageDirectly(m, 0, first);
-    const buffer = m.devices[0]!.stagedImage()!.buffer;
+    const firstCopy = m.devices[0]!.stagedImage()!;
     // Same size, different bytes: a stale byte of the first image would show.
     const second = image(0x300);
     stageDirectly(m, 0, second, 2);
     stageDirectly(m, 0, second);
     const staged = m.devices[0]!.stagedImage()!;
-    expect(staged.buffer).toBe(buffer);
     expect(Array.from(staged)).toEqual(Array.from(second));
     expect(m.devices[0]!.stagedRevision()).toBe(0x300);
+    expect(Array.from(firstCopy)).toEqual(Array.from(first));
+  });
+
+  it('packages and machines that stage the same image share one staged buffer', () => {
+    const img = image(0x400);
+    const a = new Machine(spec());
+    const b = new Machine(spec());
+    stageDirectly(a, 0, img);
+    stageDirectly(a, 1, img);
+    stageDirectly(b, 1, img);
+    const copies = [a.devices[0]!, a.devices[1]!, b.devices[1]!].map((d) => d.stagedImage()!);
+    for (const c of copies) expect(Array.from(c)).toEqual(Array.from(img));
+    expect(new Set(copies.map((c) => c.buffer)).size).toBe(1);
+    for (const m of [a, b]) expect(load(m, m.topology.cpus - 1, img).rec.staged).toBe(true);
   });
 
   it('rule (b): while a transfer is in progress the MSR write still loads, slowly', () => {

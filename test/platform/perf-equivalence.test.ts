@@ -6,6 +6,7 @@ import type { Machine } from '../../src/platform/machine.js';
 import type { MachineSpecInput } from '../../src/platform/machine-spec.js';
 import type { DeviceFault, DeviceProfile } from '../../src/platform/mailbox/config.js';
 import type { MailboxDevice } from '../../src/platform/mailbox/device.js';
+import { sharedImages } from '../../src/platform/mailbox/shared-images.js';
 import { MmioTraceRecorder } from '../../src/platform/mmio-trace.js';
 import { PRESETS } from '../../src/platform/presets.js';
 import { resultJson } from '../../src/sim/json.js';
@@ -25,21 +26,25 @@ import {
 } from '../support/reference-host.js';
 
 // The block path (HostPort.writesl -> MmioBus.writesl -> MailboxDevice.writeBlock)
-// is an optimisation of a writel() loop: every state, statistic, time, misuse
-// report and output must be what the loop gives. Both paths run here over
-// random inputs and are compared byte for byte; the loop is the reference.
+// is an optimisation of a writel() loop, and shared staged images
+// (mailbox/shared-images.ts) one of a buffer per transfer: every state,
+// statistic, time, misuse report and output must be what the loop and a buffer
+// per transfer give. Both run here over random inputs and are compared byte for
+// byte; the loop without sharing is the reference.
 
-/** The reference: writesl() as the writel() loop it stands for. */
+/** The reference: writesl() as the writel() loop it stands for (and no shared images: a buffer per transfer). */
 function perDword(this: MmioBus, va: number, src: Uint32Array, from: number, count: number): void {
   for (let i = from; i < from + count; i++) this.writel(src[i]!, va);
 }
 
-function withPerDwordWrites<T>(run: () => T): T {
-  const spy = vi.spyOn(MmioBus.prototype, 'writesl').mockImplementation(perDword);
+function reference<T>(run: () => T): T {
+  const writes = vi.spyOn(MmioBus.prototype, 'writesl').mockImplementation(perDword);
+  const shared = vi.spyOn(sharedImages, 'get').mockReturnValue(undefined);
   try {
     return run();
   } finally {
-    spy.mockRestore();
+    writes.mockRestore();
+    shared.mockRestore();
   }
 }
 
@@ -233,7 +238,8 @@ describe('writesl: the block path is the writel() loop', () => {
         timingArb,
         fc.integer({ min: 1, max: 5 }),
         fc.boolean(),
-        (ops, faults, profile, timing, pages, recorded) => {
+        fc.constantFrom('none', 'same', 'other'),
+        (ops, faults, profile, timing, pages, recorded, shared) => {
           // The source: a valid image of a few pages, so requests can also complete a transfer.
           const image = buildImage(pages * 4096, { revision: 0x2b00_0700 });
           const src = new Uint32Array(image.buffer.slice(0));
@@ -243,10 +249,17 @@ describe('writesl: the block path is the writel() loop', () => {
             if (recorded) rig.bus.recorder = new MmioTraceRecorder();
             return rig;
           };
+          // The fast path with a shared verified image of this size (the same bytes
+          // or others) or none; the reference with none.
+          sharedImages.clear();
+          if (shared !== 'none') {
+            const other = buildImage(image.length, { revision: 0x2b00_0701, seed: 99 });
+            expect(referenceStage(makeRig(), shared === 'same' ? image : other).result).toBe('OK');
+          }
           const a = make();
-          const b = make();
           const fast = runOps(a, src, ops, true);
-          const slow = runOps(b, src, ops, false);
+          const b = make();
+          const slow = reference(() => runOps(b, src, ops, false));
           expect(fast).toStrictEqual(slow);
           if (recorded) {
             const trace = (r: Rig): unknown[] => [...r.bus.recorder!.entries()];
@@ -303,7 +316,7 @@ describe('writesl: the block path is the writel() loop', () => {
   });
 });
 
-describe('the device reuses its buffer after ABORT', () => {
+describe('buffers the device reuses and shares', () => {
   it('what a transfer never sent reads as zeros, as in a fresh buffer', () => {
     // Chunk 1 is the extended table, outside the checksum: a transfer that ends
     // after chunk 0 (a scripted end marker) verifies without it.
@@ -320,6 +333,20 @@ describe('the device reuses its buffer after ABORT', () => {
     expect(fresh?.subarray(0, 4096)).toEqual(image.subarray(0, 4096));
     expect(fresh?.subarray(4096).every((b) => b === 0)).toBe(true);
     expect(staged(true)).toEqual(fresh);
+  });
+
+  it('a transfer that leaves a shared image at its second chunk keeps the first', () => {
+    // Y is X but for the extended table in chunk 1 (outside the checksum).
+    const x = buildImage(8192, { extBytes: 4096, revision: 0x2b00_0900 });
+    const y = x.slice();
+    y.fill(0x5a, 4096);
+    sharedImages.clear();
+    const a = makeRig();
+    expect(referenceStage(a, x).result).toBe('OK');
+    const b = makeRig();
+    expect(referenceStage(b, y).result).toBe('OK');
+    expect(b.device.stagedImage()).toEqual(y);
+    expect(a.device.stagedImage()).toEqual(x);
   });
 });
 
@@ -414,12 +441,21 @@ describe('simulate(): block path and writel() loop give the same result, byte fo
   it('random machines, profiles, faults (sticky respond offsets too), image sizes and costs', () => {
     fc.assert(
       fc.property(optionsArb, (opts) => {
+        const slow = reference(() => outputs(opts, false));
+        // With no shared image, with the run's own image shared (by the run before), and with another of its size.
+        sharedImages.clear();
         const fast = outputs(opts, false);
-        const slow = withPerDwordWrites(() => outputs(opts, false));
         expect(fast).toStrictEqual(slow);
+        expect(outputs(opts, false)).toStrictEqual(slow);
+        const size = (JSON.parse(slow.json ?? '{}') as { image?: { totalSize?: number } }).image?.totalSize;
+        if (size !== undefined && size % 4 === 0 && size >= 52) {
+          sharedImages.clear();
+          expect(referenceStage(makeRig(), buildImage(size, { seed: 5 })).result).toBe('OK');
+          expect(outputs(opts, false)).toStrictEqual(slow);
+        }
         // With an mmiotrace every dword goes through writel(): the same run again, and the same trace.
         const traced = outputs(opts, true);
-        expect(withPerDwordWrites(() => outputs(opts, true))).toStrictEqual(traced);
+        expect(reference(() => outputs(opts, true))).toStrictEqual(traced);
         expect({ ...traced, mmiotrace: undefined }).toStrictEqual({ ...fast, mmiotrace: undefined });
       }),
       { numRuns: 120 },
@@ -429,6 +465,6 @@ describe('simulate(): block path and writel() loop give the same result, byte fo
   it('the default run (gnr-2s, a 1.6 MB image)', () => {
     const fast = outputs({}, false);
     expect(fast.error).toBeUndefined();
-    expect(withPerDwordWrites(() => outputs({}, false))).toStrictEqual(fast);
+    expect(reference(() => outputs({}, false))).toStrictEqual(fast);
   });
 });

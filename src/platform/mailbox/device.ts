@@ -29,6 +29,7 @@ import {
   STATUS_ERROR_READY,
   STATUS_READY,
 } from './registers.js';
+import { sameWords, sharedImages } from './shared-images.js';
 
 /** Host behaviour the device refuses; each one ends the transaction with ERROR|READY. */
 export const MISUSE_KINDS = [
@@ -206,6 +207,11 @@ export class MailboxDevice implements MmioDevice {
   private spare: Uint32Array | undefined;
   /** `image` is a recycled buffer: what this transfer did not send still holds old data. */
   private imageStale = false;
+  /**
+   * `image` is a verified image shared read-only (shared-images.ts): every
+   * chunk received so far equals it. Never written; never recycled.
+   */
+  private imageShared = false;
 
   // Sticky fault state.
   /** A sticky `respond` script: every GO is answered by it until ABORT. */
@@ -327,8 +333,9 @@ export class MailboxDevice implements MmioDevice {
     this.xfer = XFER_IDLE;
     // Keep the reassembly buffer for the next transfer: a fresh 1.6 MB buffer
     // costs more in first-touch page faults than the whole dword stream.
-    this.spare = this.image ?? this.staged ?? this.spare;
+    if (this.image !== undefined && !this.imageShared) this.spare = this.image;
     this.image = undefined;
+    this.imageShared = false;
     this.imageBytes = 0;
     this.expected = 0;
     this.received.clear();
@@ -511,13 +518,9 @@ export class MailboxDevice implements MmioDevice {
         return;
       }
       this.imageBytes = this.announced;
-      const words = this.imageBytes / 4;
-      const spare = this.spare;
-      this.spare = undefined;
-      // A recycled buffer still holds the last image: the parts this transfer
-      // never sends are zeroed when it ends (verify()), not all of it now.
-      this.imageStale = spare !== undefined && spare.length === words;
-      this.image = this.imageStale ? spare! : new Uint32Array(words);
+      const shared = sharedImages.get(this.imageBytes / 4);
+      this.imageShared = shared !== undefined;
+      this.image = shared ?? this.ownBuffer();
       this.expected = 0;
       this.received.clear();
       this.plan.start(this.imageBytes);
@@ -526,7 +529,9 @@ export class MailboxDevice implements MmioDevice {
     const offset = this.expected;
     // Parts received before were checked to be the same: storing the whole chunk is exact.
     const start = REQUEST_HEADER_DWORDS;
-    this.image!.set(this.req.subarray(start, start + bytes / 4), offset / 4);
+    const count = bytes / 4;
+    if (this.imageShared && !sameWords(this.req, start, this.image!, offset / 4, count)) this.unshare();
+    if (!this.imageShared) this.image!.set(this.req.subarray(start, start + count), offset / 4);
     this.received.add(offset, offset + bytes);
     const next = this.rerequestForever ? offset : this.plan.next(offset);
     if (next === END_OF_IMAGE) {
@@ -538,14 +543,40 @@ export class MailboxDevice implements MmioDevice {
     this.respond(tx, next, RESP_IN_PROGRESS);
   }
 
+  /** A buffer of the image's size: the last transfer's (stale), or a new one. */
+  private ownBuffer(): Uint32Array {
+    const words = this.imageBytes / 4;
+    const spare = this.spare;
+    this.spare = undefined;
+    // A recycled buffer still holds the last image: the parts this transfer
+    // never sends are zeroed when it ends (verify()), not all of it now.
+    this.imageStale = spare !== undefined && spare.length === words;
+    return this.imageStale ? spare! : new Uint32Array(words);
+  }
+
+  /** Leave the shared image: a buffer of its own holding what was received so far. */
+  private unshare(): void {
+    const shared = this.image!;
+    const own = this.ownBuffer();
+    this.received.everyOverlap(0, this.imageBytes, (from, to) => {
+      own.set(shared.subarray(from >>> 2, to >>> 2), from >>> 2);
+      return true;
+    });
+    this.image = own;
+    this.imageShared = false;
+  }
+
   private finish(tx: MailboxTransaction): void {
     this.respond(tx, END_OF_IMAGE, this.verify() ? RESP_SUCCESS : RESP_ERROR);
   }
 
   /** The transfer ends: the checksum decides between a staged copy and a rejected image. */
   private verify(): boolean {
-    const image = this.image!;
     this.expected = END_OF_IMAGE;
+    // Every byte arrived and equals a verified image: it is that image (checksum included).
+    if (this.imageShared && !this.received.covers(0, this.imageBytes)) this.unshare();
+    const image = this.image!;
+    if (this.imageShared) return this.complete(image);
     if (this.imageStale) {
       // What a fresh buffer would hold where no chunk arrived: zeros.
       this.received.forEachGap(this.imageBytes, (from, to) => image.fill(0, from >>> 2, to >>> 2));
@@ -555,6 +586,12 @@ export class MailboxDevice implements MmioDevice {
       this.xfer = XFER_FAILED;
       return false;
     }
+    sharedImages.put(image);
+    this.imageShared = true;
+    return this.complete(image);
+  }
+
+  private complete(image: Uint32Array): true {
     this.xfer = XFER_COMPLETE;
     this.staged = image;
     this.stagedBytes = LITTLE_ENDIAN

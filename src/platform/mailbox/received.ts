@@ -18,6 +18,13 @@ export class ReceivedRanges {
     return false;
   }
 
+  /** Whether every byte of [start, end) has been received. */
+  covers(start: number, end: number): boolean {
+    const b = this.bounds;
+    for (let i = 0; i < b.length; i += 2) if (b[i]! <= start && end <= b[i + 1]!) return true;
+    return false;
+  }
+
   /** Calls `fill(from, to)` for each part of [0, length) not received. */
   forEachGap(length: number, fill: (from: number, to: number) => void): void {
     const b = this.bounds;
