@@ -122,12 +122,17 @@ export const DEFAULT_SPACE: Readonly<CampaignSpace> = Object.freeze({
   hz: [250, 1000],
   imageBytes: { min: 8 * 1024, max: 64 * 1024 },
   cpuFaultRate: 0.1,
-  offlineRate: 0.05,
+  offlineRate: 0.1,
   slowApplyRate: 0.02,
 } satisfies CampaignSpace);
 
 /** Signatures of the preset CPUs; a random machine takes one of them. */
 const SIGNATURES = [0xa06d1, 0xa06f3, 0x806f8] as const;
+/**
+ * The most CPUs a machine of the model may have (machine-spec.ts refuses more).
+ * A random machine is drawn within it: the range options allow 64 x 1024 x 4.
+ */
+export const MAX_MACHINE_CPUS = 65_536;
 const CHUNK = 4096;
 /** An unstaged WRMSR 0x79 base cost over the siblings' 1 s patience. */
 export const SLOW_APPLY_BASE_NS = 1_200_000_000;
@@ -217,7 +222,7 @@ export function drawRun(space: CampaignSpace, seed: number): DrawnRun {
   const poll = space.polls.length > 1 ? rng.pick(space.polls) : space.polls[0]!;
   const kernel = space.kernels.length > 1 ? rng.pick(space.kernels) : space.kernels[0]!;
   const offlineCpu = cpus > 1 && rng.chance(space.offlineRate) ? rng.int(1, cpus - 1) : undefined;
-  const cpuFault = rng.chance(space.cpuFaultRate) ? drawCpuFault(rng, cpus) : undefined;
+  const cpuFault = rng.chance(space.cpuFaultRate) ? drawCpuFault(rng, cpus, offlineCpu) : undefined;
   const slowApply = rng.chance(space.slowApplyRate);
   const stagingCapable = spec.staging.archCapMcuEnum && spec.staging.mcuStaging;
   const faultErrno =
@@ -262,12 +267,16 @@ function randomMachine(rng: Rng, r: RandomMachineRange, seed: number): MachineSp
   const capable = rng.chance(0.9);
   // A machine without staging: either bit may be the missing one.
   const archCapMcuEnum = capable || rng.chance(0.5);
+  const packages = rng.int(1, r.maxPackages);
+  const cores = rng.int(1, r.maxCores);
+  const threads = rng.pick(r.threads);
   return {
     name: `random-${(seed >>> 0).toString(16).padStart(8, '0')}`,
     description: 'campaign: a small random machine',
-    packages: rng.int(1, r.maxPackages),
-    coresPerPackage: rng.int(1, r.maxCores),
-    threadsPerCore: rng.pick(r.threads),
+    packages,
+    // Within the model's CPU limit: a space's ranges may allow more (64 x 1024 x 4).
+    coresPerPackage: Math.min(cores, Math.floor(MAX_MACHINE_CPUS / (packages * threads))),
+    threadsPerCore: threads,
     signature: rng.pick(SIGNATURES),
     platformId: rng.int(0, 7),
     initialRevision: rng.int(1, 0x7fff_0000),
@@ -356,13 +365,24 @@ function drawScript(rng: Rng): Partial<DeviceFault> {
   }
 }
 
-/** Late arrivals around the kernel's limits: 0.5 s for offline siblings, 1 s for the rendezvous. */
+/**
+ * Late arrivals around the kernel's limits, to the 1 us step: 0.5 s for offline
+ * siblings (which answer CPU 0's NMI 2 us after it is sent, the default cost
+ * model's self-IPI: 499,997 us of delay checks in at step 499,999, 499,998 us at
+ * 500,000, too late), 1 s for the rendezvous (arrivals differ by the delay alone).
+ */
 const LATE_ARRIVALS_NS = [
-  50_000, 499_999_000, 500_000_000, 500_001_000, 999_998_000, 999_999_000, 1_000_000_000, 1_000_001_000,
-  1_500_000_000,
+  50_000, 499_997_000, 499_998_000, 499_999_000, 500_000_000, 500_001_000, 999_998_000, 999_999_000,
+  1_000_000_000, 1_000_001_000, 1_500_000_000,
 ];
 
-function drawCpuFault(rng: Rng, cpus: number): DrawnCpuFault {
+function drawCpuFault(rng: Rng, cpus: number, offlineCpu: number | undefined): DrawnCpuFault {
+  // An offline sibling can only be late to CPU 0's NMI (kick_offline_cpus(), 0.5 s): half the time it is the one.
+  if (offlineCpu !== undefined && rng.chance(0.5)) {
+    return rng.chance(0.8)
+      ? { cpu: offlineCpu, kind: 'late-arrival', delayNs: rng.pick(LATE_ARRIVALS_NS) }
+      : { cpu: offlineCpu, kind: 'never-arrives' };
+  }
   const cpu = rng.int(0, cpus - 1);
   const roll = rng.next();
   if (roll < 0.5) return { cpu, kind: 'apply-rejected' };
