@@ -1,7 +1,15 @@
 import type { PackageStaging } from '../kernel/intel/staging-report.js';
-import { KERNEL_LIMITS, MODEL_LIMITS } from '../kernel/limits.js';
+import { MODEL_LIMITS } from '../kernel/limits.js';
 import type { MailboxTransaction, MisuseRecord } from '../platform/mailbox/device.js';
 import type { SimulationResult } from '../sim/result-types.js';
+import {
+  answerErrno,
+  KERNEL_FACTS,
+  MAILBOX,
+  pollLimit,
+  passTransactions as transactionsOfPass,
+} from './kernel-facts.js';
+import { rendezvousTiming, stagingLimits } from './limit-checks.js';
 import { type DrawnRun, FAULT_ERRNO } from './space.js';
 
 /** What the hardware held after a run (read in simulate()'s onFinish hook). */
@@ -42,7 +50,9 @@ export const INVARIANT_NAMES = [
   'staged-copy-identical',
   'staged-copy-ready-before-use',
   'revisions-consistent',
+  'rendezvous-timing',
   'staging-errno-matches-fault',
+  'staging-limits',
   'policy-obeyed',
   'mailbox-protocol-conformant',
   'deterministic',
@@ -56,16 +66,13 @@ export interface Invariant {
   check: (rec: RunRecord) => Violation | undefined;
 }
 
-/** msleep(1) polls per transaction before -ETIMEDOUT (MBOX_XACTION_TIMEOUT_MS). */
-const POLL_ITERATIONS = KERNEL_LIMITS.stagingPollIterations;
-const CHUNK = KERNEL_LIMITS.stagingChunkBytes;
-const END_OFFSET = 0xffff_ffff;
-const RESP_ERROR = 0x4;
-const STATUS_ERROR = 0x4;
-const STATUS_READY = 0x8000_0000;
-/** The only response header the kernel accepts: 0x8086 | 0xb << 16, size 16 bytes (4 dwords). */
-const RESPONSE_HEADER_LOW = 0x000b_8086;
-const RESPONSE_HEADER_HIGH = 4;
+// The kernel's bounds come from the campaign's own copy (kernel-facts.ts), never from
+// the model's KERNEL_LIMITS: the checks must not move when the model does.
+const CHUNK = KERNEL_FACTS.stagingChunkBytes;
+const BUDGET_FACTOR = KERNEL_FACTS.stagingBudgetFactor;
+const END_OFFSET = MAILBOX.endOffset;
+const RESP_ERROR = MAILBOX.respError;
+const STATUS_ERROR = MAILBOX.statusError;
 /** Outcomes in which the reload write never returns. */
 const NEVER_RETURNS = new Set(['panic', 'hang', 'kernel-does-not-terminate']);
 
@@ -106,18 +113,16 @@ function terminates(rec: RunRecord): Violation | undefined {
     const bound = chunkBound(r, len, rec.run.fault?.kind === 'respond');
     if (p.chunks > bound)
       return v(`package ${p.pkg}: ${p.chunks} chunks sent, the budget allows at most ${bound}`);
-    const pollBound = (p.chunks || 1) * pollIterations(r);
+    const pollBound = (p.chunks || 1) * pollLimit(r.policy);
     if (p.polls > pollBound)
       return v(`package ${p.pkg}: ${p.polls} STATUS polls, at most ${pollBound} possible`);
-    if (r.policy.budget === '2x' && p.bytesSent > 2 * len) {
-      return v(`package ${p.pkg}: ${p.bytesSent} bytes sent for a ${len}-byte image (2x budget)`);
+    if (r.policy.budget === '2x' && p.bytesSent > BUDGET_FACTOR * len) {
+      return v(
+        `package ${p.pkg}: ${p.bytesSent} bytes sent for a ${len}-byte image (${BUDGET_FACTOR}x budget)`,
+      );
     }
   }
   return undefined;
-}
-
-function pollIterations(r: SimulationResult): number {
-  return r.policy.poll === 'fine' ? Math.ceil((POLL_ITERATIONS * 1000) / r.policy.pollUs) : POLL_ITERATIONS;
 }
 
 /**
@@ -128,9 +133,9 @@ function pollIterations(r: SimulationResult): number {
 function chunkBound(r: SimulationResult, len: number, scripted: boolean): number {
   const chunks = Math.ceil(len / CHUNK);
   if (r.policy.budget === 'per-chunk') return (chunks + 1) * (r.policy.chunkRetries + 1);
-  if (scripted) return KERNEL_LIMITS.stagingBudgetFactor * len + MODEL_LIMITS.stagingNoProgressIterations;
+  if (scripted) return BUDGET_FACTOR * len + MODEL_LIMITS.stagingNoProgressIterations;
   const smallest = len % CHUNK || CHUNK;
-  return Math.floor((2 * len) / Math.min(CHUNK, smallest)) + 1;
+  return Math.floor((BUDGET_FACTOR * len) / Math.min(CHUNK, smallest)) + 1;
 }
 
 /**
@@ -447,8 +452,7 @@ function stagingErrnoMatchesFault(rec: RunRecord): Violation | undefined {
 }
 
 function passTransactions(hw: HardwareState, pass: PackageStaging): readonly MailboxTransaction[] {
-  const all = hw.transactions[pass.pkg] ?? [];
-  return all.filter((t) => t.goNs >= pass.startNs && t.goNs <= pass.endNs);
+  return transactionsOfPass(hw.transactions[pass.pkg], pass);
 }
 
 /**
@@ -457,35 +461,6 @@ function passTransactions(hw: HardwareState, pass: PackageStaging): readonly Mai
  */
 function lowMemoryErrno(): number {
   return -110;
-}
-
-/**
- * The errno the kernel's wait_for_transaction() and fetch_next_offset() give for
- * a transaction as the device recorded it (0: the host went on), and the line
- * fetch_next_offset() prints first, if any.
- */
-function answerErrno(
-  tx: MailboxTransaction,
-  len: number,
-  hostGaveUpNs: number,
-): { errno: number; line?: RegExp } {
-  // The host read STATUS for the last time before the device changed it: still 0.
-  if (tx.readyNs > hostGaveUpNs) return { errno: -110 };
-  if ((tx.statusBits & STATUS_ERROR) !== 0) return { errno: -5 };
-  if ((tx.statusBits & STATUS_READY) === 0) return { errno: -110 };
-  if (tx.respHeaderLow !== RESPONSE_HEADER_LOW || tx.respHeaderHigh !== RESPONSE_HEADER_HIGH) {
-    return { errno: -53, line: /^microcode: staging: invalid response header \(0x[0-9a-f]+\)$/ };
-  }
-  if (tx.nextOffset !== END_OFFSET && tx.nextOffset > len) {
-    return {
-      errno: -22,
-      line: new RegExp(
-        `^microcode: staging: invalid offset \\(${tx.nextOffset}\\) past the image end \\(${len}\\)$`,
-      ),
-    };
-  }
-  if ((tx.respStatus & RESP_ERROR) !== 0) return { errno: -71 };
-  return { errno: 0 };
 }
 
 /** The errno a failed pass must have, from the fault that fired or what the device answered. */
@@ -560,6 +535,13 @@ function expectedPassErrno(
   if (lastTx === undefined) {
     if (staleAfterIgnoredAbort) return { errno: -5, why: 'stale device state after an ignored ABORT' };
     return `package ${pass.pkg} failed (${pass.errno}) without a single transaction`;
+  }
+  // A slow device, not a fault: still busy when the host stopped polling (staging-limits checks the count).
+  if (lastTx.readyNs > pass.endNs) {
+    return {
+      errno: -110,
+      why: `a device still busy at the host's last STATUS poll (transaction ${lastTx.index} ready at ${lastTx.readyNs} ns, the host gave up at ${pass.endNs} ns)`,
+    };
   }
   if ((lastTx.statusBits & STATUS_ERROR) !== 0)
     return { errno: -5, why: `STATUS ERROR at transaction ${lastTx.index}` };
@@ -716,10 +698,22 @@ export const INVARIANTS: readonly Invariant[] = [
     check: revisionsConsistent,
   },
   {
+    name: 'rendezvous-timing',
+    description:
+      'the rendezvous waits to the 1 us step: 0.5 s for offline siblings, 1 s for the others, 1 s for a primary, then panic',
+    check: rendezvousTiming,
+  },
+  {
     name: 'staging-errno-matches-fault',
     description:
       "a staging failure's errno and log lines are the ones the injected fault (or budget) implies",
     check: stagingErrnoMatchesFault,
+  },
+  {
+    name: 'staging-limits',
+    description:
+      'each request is min(4 KB, len - offset); -EMSGSIZE exactly when the next one would pass 2x; a timeout after exactly 10,000 polls',
+    check: stagingLimits,
   },
   {
     name: 'policy-obeyed',

@@ -176,6 +176,83 @@ describe('revisions-consistent', () => {
   });
 });
 
+const smt = { maxPackages: 1, maxCores: 2, threads: [2] as const };
+const gaveUpOnSiblings = (r: RunRecord) =>
+  !!r.result &&
+  Number.isFinite(r.result.cpus[0]!.arrivedNs) &&
+  !Number.isFinite(r.result.cpus[0]!.releasedNs);
+
+describe('rendezvous-timing', () => {
+  const timedOut = findRecord(
+    space({ faults: ['none'], cpuFaultRate: 1 }),
+    (r) => !!r.result?.cpus.some((c) => c.result === 'timeout'),
+  );
+  const released = findRecord(
+    space({ faults: ['none'], cpuFaultRate: 1 }),
+    (r) =>
+      r.run.cpuFault?.delayNs === 999_999_000 &&
+      r.run.cpuFault.kind === 'late-arrival' &&
+      r.result?.outcome === 'updated',
+  );
+  const panicked = findRecord(
+    space({ faults: ['none'], slowApplyRate: 1, random: smt }),
+    (r) => r.result?.outcome === 'panic',
+  );
+  const kickFailed = findRecord(
+    space({ faults: ['none'], cpuFaultRate: 1, offlineRate: 1, random: smt }),
+    gaveUpOnSiblings,
+  );
+
+  it('accepts real timeouts, a release 999,999 us late, a panic and a failed offline kick', () => {
+    for (const rec of [timedOut, released, panicked, kickFailed])
+      expect(byName('rendezvous-timing').check(rec)).toBeUndefined();
+  });
+
+  it('catches a rendezvous timeout 1 us late', () => {
+    const rec = edit(timedOut, (r) => {
+      const c = r.cpus.find((c) => c.result === 'timeout')!;
+      c.releasedNs += 1000;
+    });
+    expect(caught(rec, 'rendezvous-timing')).toMatch(
+      /CPU \d+ left the timed-out rendezvous 1000001000 ns after it arrived \(result 'timeout'\), not exactly 1000000000 ns/,
+    );
+  });
+
+  it('catches a timeout where every CPU arrived within 999,999 us', () => {
+    const rec = edit(released, (r) => {
+      r.cpus.find((c) => c.online)!.result = 'timeout';
+    });
+    expect(caught(rec, 'rendezvous-timing')).toMatch(
+      /timed out in the rendezvous although the last CPU arrived 999999 us after the first/,
+    );
+  });
+
+  it('catches a panic 1 us early and a sibling that did not panic', () => {
+    const early = edit(panicked, (r) => {
+      for (const l of r.log) if (l.text.startsWith('Kernel panic')) l.timeNs -= 1000;
+    });
+    expect(caught(early, 'rendezvous-timing')).toMatch(
+      /the panic came 999999000 ns after CPU \d+ began waiting for its primary, not exactly 1000000000 ns/,
+    );
+    const none = edit(panicked, (r) => {
+      r.outcome = 'updated';
+      r.log = r.log.filter((l) => !l.text.startsWith('Kernel panic'));
+    });
+    expect(caught(none, 'rendezvous-timing')).toMatch(
+      /wait_for_ctrl\(\) gives up after 1000000 us and panics, yet the outcome is 'updated'/,
+    );
+  });
+
+  it('catches CPU 0 giving up on the offline siblings after 0.5 s + 1 us', () => {
+    const rec = edit(kickFailed, (r) => {
+      r.cpus[0]!.doneNs += 1000;
+    });
+    expect(caught(rec, 'rendezvous-timing')).toMatch(
+      /CPU 0 gave up on the offline siblings 500001000 ns after it began waiting, not 500000000 ns/,
+    );
+  });
+});
+
 describe('staging-errno-matches-fault', () => {
   const neverReady = findRecord(
     space({ faults: ['never-ready'], policies: ['auto'], placements: ['at'] }),
@@ -219,6 +296,18 @@ describe('staging-errno-matches-fault', () => {
     expect(caught(rec, 'staging-errno-matches-fault')).toMatch(/is not preceded by the line/);
   });
 
+  it('a slow device that times out without any fault is no violation', () => {
+    const slow = space({
+      faults: ['none'],
+      profiles: [{ kind: 'exact', profile: { kind: 'slow', chunkNs: 30e9 } }],
+    });
+    const rec = findRecord(slow, (r) => r.result?.staging.errno === -110);
+    expect(checkRun(rec)).toEqual([]);
+    const report = runCampaign({ space: slow, runs: 20, seed: 3 });
+    expect(report.failing.map((f) => f.violations)).toEqual([]);
+    expect(report.total.fellBack + report.total.aborted).toBeGreaterThan(0);
+  });
+
   it('catches a staging that succeeded although its fault fired', () => {
     const rec = edit(neverReady, (r) => {
       const pass = r.staging.packages[r.staging.packages.length - 1]!;
@@ -226,6 +315,85 @@ describe('staging-errno-matches-fault', () => {
     });
     expect(caught(rec, 'staging-errno-matches-fault')).toMatch(
       /fired at transaction \d+ of package \d+, yet its staging succeeded/,
+    );
+  });
+});
+
+describe('staging-limits', () => {
+  const timedOutAtFirst = findRecord(
+    space({ faults: ['never-ready'], policies: ['auto'], placements: ['at'] }),
+    (r) =>
+      r.result?.staging.packages.at(-1)?.errno === -110 && r.result.staging.packages.at(-1)!.chunks === 1,
+  );
+  const timedOutLater = findRecord(
+    space({
+      faults: ['never-ready'],
+      policies: ['auto'],
+      placements: ['at'],
+      profiles: [{ kind: 'family', family: 'ideal' }],
+    }),
+    (r) => r.result?.staging.packages.at(-1)?.errno === -110 && r.result.staging.packages.at(-1)!.chunks > 3,
+  );
+  const overBudget = findRecord(
+    space({ faults: ['rerequest-forever'], policies: ['auto'], placements: ['at'] }),
+    (r) => r.result?.staging.errno === -90,
+  );
+
+  it('accepts real timeouts and a real -EMSGSIZE', () => {
+    for (const rec of [timedOutAtFirst, timedOutLater, overBudget, stagedOk])
+      expect(byName('staging-limits').check(rec)).toBeUndefined();
+  });
+
+  it('catches a timeout after 10,001 polls, at the first transaction or a later one', () => {
+    const first = edit(timedOutAtFirst, (r) => {
+      r.staging.packages.at(-1)!.polls++;
+    });
+    expect(caught(first, 'staging-limits')).toMatch(
+      /gave up on transaction \d+ after 10001 STATUS polls \(10001 in the pass, one for each of the 0 before it\); the kernel polls exactly 10000 times/,
+    );
+    const later = edit(timedOutLater, (r) => {
+      r.staging.packages.at(-1)!.polls--;
+    });
+    expect(caught(later, 'staging-limits')).toMatch(/after 9999 STATUS polls/);
+  });
+
+  it('catches -EMSGSIZE one chunk early, and a request past the budget', () => {
+    const early = edit(overBudget, (_r, c) => {
+      const pkg = c.result!.staging.packages.at(-1)!.pkg;
+      // The device's record of the pass without its last transaction: the host stopped a request too soon.
+      const all = c.hardware!.transactions[pkg]!;
+      const last = all.filter((t) => t.goNs <= c.result!.staging.packages.at(-1)!.endNs).at(-1)!;
+      c.hardware = {
+        ...c.hardware!,
+        transactions: c.hardware!.transactions.map((t, p) => (p === pkg ? all.filter((x) => x !== last) : t)),
+      };
+      c.result!.staging.packages.at(-1)!.bytesSent -= Math.min(4096, c.run.imageBytes - last.offset);
+    });
+    expect(caught(early, 'staging-limits')).toMatch(
+      /the host stopped with -90; \d+ \+ \d+ bytes do not pass the \d+-byte budget/,
+    );
+    const late = edit(overBudget, (r) => {
+      r.staging.packages.at(-1)!.errno = -5;
+    });
+    expect(caught(late, 'staging-limits')).toMatch(
+      /the host stopped with -5; \d+ \+ \d+ bytes pass the \d+-byte budget/,
+    );
+  });
+
+  it('catches a request of the wrong size and a wrong bytes-sent count', () => {
+    const wrongSize = edit(stagedOk, (_r, c) => {
+      const txs = c.hardware!.transactions[0]!.map((t) => ({ ...t }));
+      txs[0]!.bytes = 2048;
+      c.hardware = { ...c.hardware!, transactions: [txs, ...c.hardware!.transactions.slice(1)] };
+    });
+    expect(caught(wrongSize, 'staging-limits')).toMatch(
+      /transaction 0 carried 2048 bytes at offset 0; the kernel sends min\(4096, \d+ - 0\) = 4096/,
+    );
+    const miscounted = edit(stagedOk, (r) => {
+      r.staging.packages[0]!.bytesSent += 4;
+    });
+    expect(caught(miscounted, 'staging-limits')).toMatch(
+      /the host counts \d+ bytes sent, its requests carried \d+/,
     );
   });
 });
