@@ -2,6 +2,7 @@ import { toJson } from '../sim/json.js';
 import { commandLine } from '../sim/run-args.js';
 import type { Violation } from './invariants.js';
 import {
+  CAMPAIGN_TABLE_LEGEND,
   type CampaignReport,
   type FailingRun,
   formatCampaignTable,
@@ -39,7 +40,7 @@ export function formatCampaignReport(
     `${command}`,
     '',
     formatCampaignTable(report),
-    'stop window: first CPU stopped to last released (ms), over runs that stopped CPUs and came back',
+    CAMPAIGN_TABLE_LEGEND,
     '',
     'invariants:',
     formatInvariantTally(report),

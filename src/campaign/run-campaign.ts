@@ -62,6 +62,8 @@ export interface TableRow {
   aborted: number;
   panicked: number;
   hung: number;
+  /** Outcome 'kernel-does-not-terminate': the writing task loops in the kernel for ever. */
+  doesNotTerminate: number;
   /** Runs with at least one violation. */
   violations: number;
   /** Stop window in ns over the runs that stopped CPUs and came back. */
@@ -138,12 +140,22 @@ export function expectedImage(run: DrawnRun): Uint8Array {
   return syntheticImageFor(spec, { seed: run.seed, totalBytes: run.imageBytes });
 }
 
-/** Whether the run's injected mailbox fault took effect at least once. */
-function faultFired(rec: RunRecord): boolean {
+/**
+ * Whether the run's injected mailbox fault took effect at least once, by what
+ * the hardware did (not by the errno it led to): a device fault fired at a
+ * transaction; a missing mailbox was staged through (the host talked to an
+ * address nothing decodes); MSR 0x7a5 raised #GP when the driver read it.
+ */
+export function faultFired(rec: RunRecord): boolean {
   const r = rec.result;
-  if (!r) return false;
-  if (rec.run.fault?.kind === 'mailbox-absent') return r.staging.packages.some((p) => p.errno === -99);
-  if (rec.run.fault?.kind === 'mailbox-msr-fault') return r.staging.reason === 'mailbox-msr-fault';
+  const f = rec.run.fault;
+  if (!r || !f) return false;
+  if (f.kind === 'mailbox-absent') {
+    return r.staging.packages.some(
+      (p) => p.pkg === f.pkg && !p.msrFault && r.devices[p.pkg]?.present === false,
+    );
+  }
+  if (f.kind === 'mailbox-msr-fault') return r.staging.packages.some((p) => p.msrFault === true);
   return r.devices.some((d) => d.faultsFired > 0);
 }
 
@@ -171,6 +183,7 @@ function emptyRow(fault: TableRow['fault'], policy: TableRow['policy']): RowAcc 
     aborted: 0,
     panicked: 0,
     hung: 0,
+    doesNotTerminate: 0,
     violations: 0,
   };
   return { row, windows: new Map() };
@@ -182,11 +195,14 @@ function tally(acc: RowAcc, rec: RunRecord, failed: boolean): void {
   if (failed) row.violations++;
   const r = rec.result;
   if (!r) return;
+  const endless = r.outcome === 'kernel-does-not-terminate';
   if (r.staging.ok) row.stagedOk++;
-  else if (r.staging.attempted && r.outcome !== 'aborted') row.fellBack++;
+  // A staging that never ends fell back to nothing: the load never went on.
+  else if (r.staging.attempted && r.outcome !== 'aborted' && !endless) row.fellBack++;
   if (r.outcome === 'aborted') row.aborted++;
   if (r.outcome === 'panic') row.panicked++;
   if (r.outcome === 'hang') row.hung++;
+  if (endless) row.doesNotTerminate++;
   if (r.outcome !== 'panic' && r.stopWindow && Number.isFinite(r.stopWindow.durationNs)) {
     const bucket = Math.round(r.stopWindow.durationNs / WINDOW_RESOLUTION_NS);
     acc.windows.set(bucket, (acc.windows.get(bucket) ?? 0) + 1);
@@ -383,7 +399,8 @@ export function joinCampaignParts(parts: readonly CampaignPart[], maxFailures = 
   const rows = new Map<string, RowAcc>();
   const total = emptyRow('all', 'all');
   const add = (acc: RowAcc, part: RowPart): void => {
-    for (const k of COUNT_FIELDS) acc.row[k] += part.row[k];
+    // A part written before a count existed has none of it.
+    for (const k of COUNT_FIELDS) acc.row[k] += part.row[k] ?? 0;
     for (const [bucket, n] of part.windows) acc.windows.set(bucket, (acc.windows.get(bucket) ?? 0) + n);
   };
   const tallies = new Map<InvariantName, InvariantTally>();
@@ -476,7 +493,16 @@ export function mergeCampaignParts(parts: readonly CampaignPart[], maxFailures =
   };
 }
 
-const COUNT_FIELDS = ['runs', 'stagedOk', 'fellBack', 'aborted', 'panicked', 'hung', 'violations'] as const;
+const COUNT_FIELDS = [
+  'runs',
+  'stagedOk',
+  'fellBack',
+  'aborted',
+  'panicked',
+  'hung',
+  'doesNotTerminate',
+  'violations',
+] as const;
 
 function scaled(p: Percentiles | null): Percentiles | null {
   if (!p) return null;
@@ -500,18 +526,26 @@ const CAMPAIGN_COLUMNS: readonly TableColumn[] = [
   { header: 'policy' },
   ...[
     'runs',
-    'staged ok',
+    'staged',
     'fell back',
     'aborted',
-    'panicked',
-    'hung',
-    'violations',
-    'stop p50 ms',
+    'panic',
+    'hang',
+    'endless',
+    'violated',
+    'stop p50',
     'p90',
     'p99',
     'max',
   ].map(rightAligned),
 ];
+
+/** What the table's columns count, printed under it. */
+export const CAMPAIGN_TABLE_LEGEND = [
+  'staged: every package staged; fell back: staging failed and the load went on unstaged; endless: the kernel',
+  'never ends (kernel-does-not-terminate); violated: runs with a violation; stop p50..max: the stop window in ms',
+  '(first CPU stopped to last released) over the runs that stopped CPUs and came back',
+].join('\n');
 
 /** The report's table: one row per fault kind and policy, then the total. */
 export function formatCampaignTable(report: CampaignReport): string {
@@ -524,6 +558,7 @@ export function formatCampaignTable(report: CampaignReport): string {
     String(r.aborted),
     String(r.panicked),
     String(r.hung),
+    String(r.doesNotTerminate),
     String(r.violations),
     ms(r.stopWindowNs?.p50, 2),
     ms(r.stopWindowNs?.p90, 2),

@@ -29,19 +29,22 @@ describe('campaign command', () => {
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/^ucode-staging campaign --runs 300 --seed 1\n/);
     expect(r.stdout).toMatch(
-      /fault +policy +runs +staged ok +fell back +aborted +panicked +hung +violations +stop p50 ms +p90 +p99 +max/,
+      /fault +policy +runs +staged +fell back +aborted +panic +hang +endless +violated +stop p50 +p90 +p99 +max/,
     );
     expect(r.stdout).toMatch(/\nall +all +300 /);
     for (const name of [
       'terminates',
       'staged-copy-identical',
       'revisions-consistent',
+      'rendezvous-timing',
       'staging-errno-matches-fault',
+      'staging-limits',
       'policy-obeyed',
       'deterministic',
     ]) {
       expect(r.stdout).toMatch(new RegExp(`${name} +\\d+ checks +0 violations`));
     }
+    expect(r.stdout).toContain('endless: the kernel\nnever ends (kernel-does-not-terminate)');
     expect(r.stdout).toContain('no invariant violated');
   });
 
