@@ -334,11 +334,16 @@ export function* csvSegments(chunks: Iterable<string>): Generator<string> {
     const from = pending.length;
     pending += chunk;
     let cut = -1;
-    for (let i = from; i < pending.length; i++) {
-      const c = pending.charCodeAt(i);
-      if (c === 34) inQuotes = !inQuotes;
-      else if (c === 10 && !inQuotes) cut = i;
-    }
+    if (!inQuotes && chunk.indexOf('"') < 0) {
+      // No quote in this chunk: its last line end is a record end (what came before had none).
+      const at = chunk.lastIndexOf('\n');
+      if (at >= 0) cut = from + at;
+    } else
+      for (let i = from; i < pending.length; i++) {
+        const c = pending.charCodeAt(i);
+        if (c === 34) inQuotes = !inQuotes;
+        else if (c === 10 && !inQuotes) cut = i;
+      }
     if (cut >= 0) {
       yield pending.slice(0, cut + 1);
       pending = pending.slice(cut + 1);

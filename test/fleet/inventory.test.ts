@@ -44,6 +44,15 @@ describe('inventory CSV', () => {
     }
   });
 
+  it('cuts chunks only at line ends outside quotes, however the text is split', () => {
+    const text = 'host,machine\n"two\nlines",up\n"a ""b""\n",gnr-2s\nlast,up';
+    const whole = [...inventoryCsvRows(text)];
+    expect(whole.map((r) => ('host' in r ? r.host : r.line))).toEqual([2, 'a "b"', 'last']);
+    for (let a = 1; a < text.length; a++)
+      for (let b = a; b < text.length; b += 3)
+        expect([...inventoryCsvRows(csvSegments([text.slice(0, a), text.slice(a, b), text.slice(b)]))]).toEqual(whole);
+  });
+
   it('every bad row of the fixture is reported with its line and why; the good rows are read', () => {
     const rows = [...inventoryCsvRows(readFileSync(join(FLEET_FIXTURES, 'inventory/fleet.csv'), 'utf8'))];
     const problems = rows.filter((r): r is LineProblem => 'message' in r).map((p) => [p.line, p.message]);
