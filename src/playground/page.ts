@@ -281,7 +281,8 @@ async function takeFile(file: File): Promise<void> {
     return;
   }
   const bytes = new Uint8Array(await file.arrayBuffer());
-  const name = file.name.replace(/[\s&%#]/g, '_') || 'microcode.bin';
+  // The link and the CLI command name the file as it is called (the hash encodes any character).
+  const name = file.name || 'microcode.bin';
   const report = format.inspectFile(name, bytes);
   const out: string[] = [];
   if (report.error) out.push(`microcode: ${report.error.message}`);
