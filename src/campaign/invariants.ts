@@ -619,7 +619,9 @@ function policyObeyed(rec: RunRecord): Violation | undefined {
   if (st.attempted && !st.ok) {
     if (r.outcome === 'aborted')
       return v(`staging=auto aborted the load after a staging failure (${st.errno})`);
-    if (!r.cpus.some((c) => Number.isFinite(c.stoppedNs))) {
+    // It went on to stop_machine: CPUs were stopped, or stop_machine never completed (a 'hang': on
+    // a machine whose only CPU never reaches stop_machine, none was ever stopped).
+    if (r.outcome !== 'hang' && !r.cpus.some((c) => Number.isFinite(c.stoppedNs))) {
       return v(`staging=auto did not fall back to the unstaged load after staging failed (${st.errno})`);
     }
   }

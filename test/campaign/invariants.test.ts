@@ -423,6 +423,30 @@ describe('policy-obeyed', () => {
     expect(caught(rec, 'policy-obeyed')).toMatch(/staging=auto aborted the load/);
   });
 
+  it('accepts auto falling back into a stop_machine that never completes (the only CPU never reaches it)', () => {
+    // Found by the 100,000-run campaign (run 48599 of seed 1): no CPU was ever stopped, yet the load went on.
+    const hung = findRecord(
+      space({
+        random: { maxPackages: 1, maxCores: 1, threads: [1] },
+        faults: ['response-error'],
+        placements: ['at'],
+        policies: ['auto'],
+        cpuFaultRate: 1,
+      }),
+      (r) =>
+        r.run.cpuFault?.kind === 'never-reaches-stop-machine' &&
+        r.result?.outcome === 'hang' &&
+        r.result.staging.attempted &&
+        !r.result.staging.ok,
+    );
+    expect(hung.result!.cpus.some((c) => Number.isFinite(c.stoppedNs))).toBe(false);
+    expect(byName('policy-obeyed').check(hung)).toBeUndefined();
+    const rec = edit(hung, (r) => {
+      r.outcome = 'failed';
+    });
+    expect(caught(rec, 'policy-obeyed')).toMatch(/staging=auto did not fall back to the unstaged load/);
+  });
+
   it('catches staging=off touching a mailbox', () => {
     const off = findRecord(
       space({ faults: ['none'], policies: ['off'] }),
