@@ -50,7 +50,9 @@ describe('inventory CSV', () => {
     expect(whole.map((r) => ('host' in r ? r.host : r.line))).toEqual([2, 'a "b"', 'last']);
     for (let a = 1; a < text.length; a++)
       for (let b = a; b < text.length; b += 3)
-        expect([...inventoryCsvRows(csvSegments([text.slice(0, a), text.slice(a, b), text.slice(b)]))]).toEqual(whole);
+        expect([
+          ...inventoryCsvRows(csvSegments([text.slice(0, a), text.slice(a, b), text.slice(b)])),
+        ]).toEqual(whole);
   });
 
   it('every bad row of the fixture is reported with its line and why; the good rows are read', () => {

@@ -159,7 +159,7 @@ describe('a model job that fails', () => {
       machine: 'up',
       image: { kind: 'synthetic' },
     });
-    const [{ key }] = planner.pendingJobs() as [{ key: string }];
+    const key = planner.pendingJobs()[0]!.key;
     planner.fail(key, jobFailure('TypeError', 'x is undefined\n    at somewhere'));
     const r = planner.report();
     expect(r.inputs.hosts).toBe(0);
