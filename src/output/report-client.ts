@@ -17,6 +17,12 @@ export function reportClient(dataElementId: string): void {
   const SCROLLBAR_W = 8;
   const MAX_CANVAS_H = 560;
   const MIN_SPAN_NS = 1;
+  /** The strip under the time axis that carries the highlights' labels (only when there are any). */
+  const MARK_H = 18;
+  const MARK_COLORS = {
+    bad: { line: '#d50000', fill: 'rgba(213,0,0,0.10)', label: '#fdecea', text: '#8e0000' },
+    warn: { line: '#ff8f00', fill: 'rgba(255,143,0,0.12)', label: '#fff4e0', text: '#7a4300' },
+  };
 
   const dataEl = document.getElementById(dataElementId);
   if (!dataEl?.textContent) throw new Error('report data missing');
@@ -95,6 +101,10 @@ export function reportClient(dataElementId: string): void {
     const rangeEl = root.querySelector<HTMLElement>('[data-testid="timeline-range"]');
     const visibleEl = root.querySelector<HTMLElement>('[data-testid="timeline-visible-rows"]');
     const ctx = canvas.getContext('2d', { alpha: false })!;
+    const wheelHint = root.querySelector<HTMLElement>('[data-testid="timeline-wheel-hint"]');
+    const marks = td.marks;
+    /** Top of the rows: below the axis and, when there are highlights, their strip. */
+    const TOP = AXIS_H + (marks.length > 0 ? MARK_H : 0);
 
     const nCpu = td.cpuPkg.length;
     const nSpans = td.k.length;
@@ -206,7 +216,9 @@ export function reportClient(dataElementId: string): void {
 
     // View: relative time range and vertical scroll.
     const pad = Math.max(td.endNs * 0.01, 1000);
-    const fit = { t0: -pad, t1: td.endNs + pad };
+    // A state that never ends (panic, hang, endless loop) gets room on the right for its band.
+    const openPad = marks.some((m) => m.open) ? Math.max(pad, td.endNs * 0.06) : pad;
+    const fit = { t0: -pad, t1: td.endNs + openPad };
     let t0 = fit.t0;
     let t1 = fit.t1;
     let scrollY = 0;
@@ -221,7 +233,7 @@ export function reportClient(dataElementId: string): void {
     }
     function resize(): void {
       cssW = Math.max(300, wrap.clientWidth);
-      cssH = Math.min(MAX_CANVAS_H, AXIS_H + contentH());
+      cssH = Math.min(MAX_CANVAS_H, TOP + contentH());
       const dpr = window.devicePixelRatio || 1;
       canvas.style.width = `${cssW}px`;
       canvas.style.height = `${cssH}px`;
@@ -232,7 +244,7 @@ export function reportClient(dataElementId: string): void {
       clampScroll();
     }
     function clampScroll(): void {
-      const maxY = Math.max(0, contentH() - (cssH - AXIS_H));
+      const maxY = Math.max(0, contentH() - (cssH - TOP));
       scrollY = Math.min(Math.max(0, scrollY), maxY);
     }
     function xOf(t: number): number {
@@ -274,6 +286,68 @@ export function reportClient(dataElementId: string): void {
       }
     }
 
+    /** Pixel extent of highlight `m` in the plot, or null when it is out of view. */
+    function markExtent(i: number, pw: number): { x0: number; x1: number } | null {
+      const m = marks[i]!;
+      const right = GUTTER + pw;
+      const x0 = xOf(m.s);
+      const x1 = m.open ? right : Math.max(xOf(m.e), x0 + 2);
+      if (x0 > right || x1 < GUTTER) return null;
+      return { x0: Math.max(GUTTER, x0), x1: Math.min(right, x1) };
+    }
+
+    /** Highlights over the rows: a tinted band with a solid line where each begins. */
+    function drawMarkBands(pw: number): void {
+      for (let i = 0; i < marks.length; i++) {
+        const ext = markExtent(i, pw);
+        if (!ext) continue;
+        const c = MARK_COLORS[marks[i]!.severity];
+        ctx.fillStyle = c.fill;
+        ctx.fillRect(ext.x0, TOP, ext.x1 - ext.x0, cssH - TOP);
+        ctx.fillStyle = c.line;
+        if (xOf(marks[i]!.s) >= GUTTER) ctx.fillRect(ext.x0, TOP, 2, cssH - TOP);
+        if (!marks[i]!.open && xOf(marks[i]!.e) <= GUTTER + pw) ctx.fillRect(ext.x1 - 1, TOP, 1, cssH - TOP);
+      }
+    }
+
+    /** The strip under the axis: each highlight's extent and its label, left to right, none overlapping. */
+    function drawMarkLabels(pw: number): void {
+      if (marks.length === 0) return;
+      const y = AXIS_H;
+      ctx.fillStyle = '#ffffff';
+      ctx.fillRect(0, y, cssW, MARK_H);
+      ctx.fillStyle = '#666';
+      ctx.font = '11px system-ui, sans-serif';
+      ctx.textBaseline = 'middle';
+      ctx.fillText('highlights', 6, y + MARK_H / 2, GUTTER - 10);
+      const order = marks.map((_, i) => i).sort((a, b) => marks[a]!.s - marks[b]!.s);
+      let freeX = GUTTER;
+      for (const i of order) {
+        const ext = markExtent(i, pw);
+        if (!ext) continue;
+        const m = marks[i]!;
+        const c = MARK_COLORS[m.severity];
+        ctx.fillStyle = c.line;
+        ctx.fillRect(ext.x0, y + MARK_H - 4, Math.max(2, ext.x1 - ext.x0), 3);
+        let text = m.open ? `${m.label} \u2192` : m.label;
+        const right = GUTTER + pw;
+        // Start the label at the band; near the right edge, end it there instead.
+        const x = Math.max(freeX, Math.min(ext.x0, right - ctx.measureText(text).width - 8));
+        const avail = right - x - 8;
+        if (avail < 30) continue;
+        if (ctx.measureText(text).width > avail) {
+          while (text.length > 2 && ctx.measureText(`${text}\u2026`).width > avail) text = text.slice(0, -1);
+          text = `${text}\u2026`;
+        }
+        const w = ctx.measureText(text).width + 8;
+        ctx.fillStyle = c.label;
+        ctx.fillRect(x, y + 1, w, MARK_H - 6);
+        ctx.fillStyle = c.text;
+        ctx.fillText(text, x + 4, y + (MARK_H - 4) / 2);
+        freeX = x + w + 6;
+      }
+    }
+
     function draw(): void {
       const dpr = window.devicePixelRatio || 1;
       ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
@@ -281,17 +355,17 @@ export function reportClient(dataElementId: string): void {
       ctx.fillRect(0, 0, cssW, cssH);
       const pw = plotW();
       const first = Math.floor(scrollY / ROW_H);
-      const last = Math.min(rowType.length - 1, Math.floor((scrollY + cssH - AXIS_H) / ROW_H));
+      const last = Math.min(rowType.length - 1, Math.floor((scrollY + cssH - TOP) / ROW_H));
       const lastPx = new Float64Array(styles.length);
 
       ctx.save();
       ctx.beginPath();
-      ctx.rect(0, AXIS_H, cssW, cssH - AXIS_H);
+      ctx.rect(0, TOP, cssW, cssH - TOP);
       ctx.clip();
       ctx.font = '11px system-ui, sans-serif';
       ctx.textBaseline = 'middle';
       for (let r = first; r <= last; r++) {
-        const y = AXIS_H + r * ROW_H - scrollY;
+        const y = TOP + r * ROW_H - scrollY;
         const type = rowType[r]!;
         const id = rowId[r]!;
         if (type !== 2) {
@@ -337,6 +411,7 @@ export function reportClient(dataElementId: string): void {
         }
         ctx.restore();
       }
+      drawMarkBands(pw);
       ctx.restore();
 
       // Time axis.
@@ -362,15 +437,16 @@ export function reportClient(dataElementId: string): void {
       }
       ctx.fillStyle = '#666';
       ctx.fillText('time since the reload write', 6, AXIS_H - 9, GUTTER - 10);
+      drawMarkLabels(pw);
 
       // Vertical scrollbar.
       const ch = contentH();
-      const viewH = cssH - AXIS_H;
+      const viewH = cssH - TOP;
       if (ch > viewH) {
         const barH = Math.max(20, (viewH * viewH) / ch);
-        const barY = AXIS_H + (scrollY / (ch - viewH)) * (viewH - barH);
+        const barY = TOP + (scrollY / (ch - viewH)) * (viewH - barH);
         ctx.fillStyle = '#ddd';
-        ctx.fillRect(cssW - SCROLLBAR_W, AXIS_H, SCROLLBAR_W, viewH);
+        ctx.fillRect(cssW - SCROLLBAR_W, TOP, SCROLLBAR_W, viewH);
         ctx.fillStyle = '#999';
         ctx.fillRect(cssW - SCROLLBAR_W + 1, barY, SCROLLBAR_W - 2, barH);
       }
@@ -403,6 +479,50 @@ export function reportClient(dataElementId: string): void {
       invalidate();
     }
 
+    function pan(dt: number): void {
+      t0 += dt;
+      t1 += dt;
+      invalidate();
+    }
+
+    function scrollRows(dy: number): void {
+      scrollY += dy;
+      clampScroll();
+      invalidate();
+    }
+
+    function showRange(a: number, b: number): void {
+      if (!(b > a)) return;
+      const w = Math.max(100, b - a);
+      const mid = (a + b) / 2;
+      t0 = mid - w / 2;
+      t1 = mid + w / 2;
+      hideTooltip();
+      invalidate();
+    }
+
+    function showStopWindow(): boolean {
+      const sw = td.stop;
+      if (!sw) return false;
+      const m = Math.max((sw.e - sw.s) * 0.15, 1000);
+      showRange(sw.s - m, sw.e + m);
+      return true;
+    }
+
+    function showMark(i: number): boolean {
+      const m = marks[i];
+      if (!m) return false;
+      if (m.open) {
+        // What led to it, and the state that never ends, up to the right edge.
+        const before = Math.max((fit.t1 - m.s) * 0.25, td.endNs * 0.02, 1000);
+        showRange(m.s - before, Math.max(fit.t1, m.s + before));
+      } else {
+        const margin = Math.max((m.e - m.s) * 0.15, 1000);
+        showRange(m.s - margin, m.e + margin);
+      }
+      return true;
+    }
+
     function setExpanded(pkg: number, value: boolean): void {
       if (pkg < 0 || pkg >= nPkg) return;
       expanded[pkg] = value;
@@ -426,7 +546,20 @@ export function reportClient(dataElementId: string): void {
 
     function describe(x: number, y: number): string | null {
       if (x < GUTTER || y < AXIS_H) return null;
-      const r = Math.floor((y - AXIS_H + scrollY) / ROW_H);
+      if (y < TOP) {
+        const pw = plotW();
+        const hits: string[] = [];
+        for (let i = 0; i < marks.length; i++) {
+          const ext = markExtent(i, pw);
+          if (!ext || x < ext.x0 - 3 || x > ext.x1 + 3) continue;
+          const m = marks[i]!;
+          hits.push(
+            `${m.label}\n${m.open ? `from ${fmtDuration(m.s)}, never ends` : `from ${fmtDuration(m.s)} to ${fmtDuration(m.e)} (${fmtDuration(m.e - m.s)})`}`,
+          );
+        }
+        return hits.length > 0 ? hits.join('\n\n') : null;
+      }
+      const r = Math.floor((y - TOP + scrollY) / ROW_H);
       if (r < 0 || r >= rowType.length) return null;
       const t = tOf(x);
       const tol = (3 * (t1 - t0)) / plotW();
@@ -489,7 +622,9 @@ export function reportClient(dataElementId: string): void {
     canvas.addEventListener('mousedown', (ev) => {
       const p = local(ev);
       drag = { x: p.x, y: p.y, t0, t1, scrollY, moved: false };
+      // No text selection while dragging; the click still puts the focus here (the wheel then zooms).
       ev.preventDefault();
+      canvas.focus({ preventScroll: true });
     });
     window.addEventListener('mousemove', (ev) => {
       if (!drag) return;
@@ -512,8 +647,8 @@ export function reportClient(dataElementId: string): void {
       drag = null;
       if (!wasClick) return;
       const p = local(ev);
-      if (p.y < AXIS_H) return;
-      const r = Math.floor((p.y - AXIS_H + scrollY) / ROW_H);
+      if (p.y < TOP) return;
+      const r = Math.floor((p.y - TOP + scrollY) / ROW_H);
       if (rowType[r] === 1) setExpanded(rowId[r]!, !expanded[rowId[r]!]);
     });
     canvas.addEventListener('mousemove', (ev) => {
@@ -524,30 +659,103 @@ export function reportClient(dataElementId: string): void {
       else hideTooltip();
     });
     canvas.addEventListener('mouseleave', hideTooltip);
+    // The wheel scrolls the page, unless a modifier is held over the timeline (Ctrl or Meta
+    // zooms, Shift pans) or the timeline has the focus (a click or Tab into it: the wheel
+    // zooms, Shift pans, Alt scrolls rows).
+    let hintTimer = 0;
+    function flashWheelHint(): void {
+      if (!wheelHint) return;
+      wheelHint.hidden = false;
+      window.clearTimeout(hintTimer);
+      hintTimer = window.setTimeout(() => {
+        wheelHint.hidden = true;
+      }, 1500);
+    }
     canvas.addEventListener(
       'wheel',
       (ev) => {
+        const zoomKey = ev.ctrlKey || ev.metaKey;
+        const focused = document.activeElement === canvas;
+        if (!zoomKey && !ev.shiftKey && !focused) {
+          flashWheelHint();
+          return;
+        }
         ev.preventDefault();
         hideTooltip();
-        if (ev.shiftKey) {
-          scrollY += ev.deltaY || ev.deltaX;
-          clampScroll();
-          invalidate();
+        const unit = ev.deltaMode === 1 ? 30 : ev.deltaMode === 2 ? 300 : 1;
+        const dx = ev.deltaX * unit;
+        const dy = ev.deltaY * unit;
+        if (!zoomKey && ev.shiftKey) {
+          pan(((dx !== 0 ? dx : dy) / plotW()) * (t1 - t0));
+          return;
+        }
+        if (!zoomKey && ev.altKey) {
+          scrollRows(dy !== 0 ? dy : dx);
+          return;
+        }
+        if (!zoomKey && Math.abs(dx) > Math.abs(dy)) {
+          pan((dx / plotW()) * (t1 - t0));
           return;
         }
         const p = local(ev);
-        if (Math.abs(ev.deltaX) > Math.abs(ev.deltaY)) {
-          const dt = (ev.deltaX / plotW()) * (t1 - t0);
-          t0 += dt;
-          t1 += dt;
-          invalidate();
-          return;
-        }
-        const unit = ev.deltaMode === 1 ? 30 : ev.deltaMode === 2 ? 300 : 1;
-        zoom(Math.exp(ev.deltaY * unit * 0.0015), Math.max(GUTTER, p.x));
+        zoom(Math.exp(dy * 0.0015), Math.max(GUTTER, p.x));
       },
       { passive: false },
     );
+
+    // Keys while the timeline has the focus.
+    canvas.addEventListener('keydown', (ev) => {
+      if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+      const mid = GUTTER + plotW() / 2;
+      const step = (ev.shiftKey ? 0.5 : 0.1) * (t1 - t0);
+      const page = Math.max(ROW_H, cssH - TOP - ROW_H);
+      switch (ev.key) {
+        case '+':
+        case '=':
+          zoom(0.5, mid);
+          break;
+        case '-':
+        case '_':
+        case '\u2212':
+          zoom(2, mid);
+          break;
+        case 'ArrowLeft':
+          pan(-step);
+          break;
+        case 'ArrowRight':
+          pan(step);
+          break;
+        case 'ArrowUp':
+          scrollRows(-3 * ROW_H);
+          break;
+        case 'ArrowDown':
+          scrollRows(3 * ROW_H);
+          break;
+        case 'PageUp':
+          scrollRows(-page);
+          break;
+        case 'PageDown':
+          scrollRows(page);
+          break;
+        case '0':
+        case 'Home':
+          t0 = fit.t0;
+          t1 = fit.t1;
+          invalidate();
+          break;
+        case 's':
+        case 'S':
+          showStopWindow();
+          break;
+        case 'Escape':
+          canvas.blur();
+          break;
+        default:
+          return;
+      }
+      ev.preventDefault();
+      hideTooltip();
+    });
 
     for (const b of root.querySelectorAll<HTMLButtonElement>('button[data-action]')) {
       b.addEventListener('click', () => {
@@ -563,6 +771,9 @@ export function reportClient(dataElementId: string): void {
             t0 = fit.t0;
             t1 = fit.t1;
             invalidate();
+            break;
+          case 'stop-window':
+            showStopWindow();
             break;
           case 'expand-all':
           case 'collapse-all':
@@ -601,8 +812,8 @@ export function reportClient(dataElementId: string): void {
       pointFor(cpu: number, tNs: number) {
         const r = rowOfCpu[cpu] ?? -1;
         if (r < 0 || tNs < t0 || tNs > t1) return null;
-        const y = AXIS_H + r * ROW_H - scrollY + ROW_H / 2;
-        if (y < AXIS_H || y > cssH) return null;
+        const y = TOP + r * ROW_H - scrollY + ROW_H / 2;
+        if (y < TOP || y > cssH) return null;
         const rect = canvas.getBoundingClientRect();
         return { x: rect.left + xOf(tNs), y: rect.top + y };
       },
@@ -613,12 +824,24 @@ export function reportClient(dataElementId: string): void {
         t1 = b;
         draw();
       },
+      showStopWindow,
+      showMark,
+      marks: () => marks.map((m) => ({ kind: m.kind, label: m.label, s: m.s, e: m.e, open: m.open })),
     };
     return { handle, draw };
   }
 
   const views = data.timelines.map((td, i) => createTimeline(td, i));
   for (const v of views) v.draw();
+  // The header cards' "show on timeline" buttons.
+  for (const b of document.querySelectorAll<HTMLButtonElement>('button[data-show-mark]')) {
+    b.addEventListener('click', () => {
+      const ti = Number(b.dataset.showTimeline);
+      const view = views[ti];
+      if (!view?.handle.showMark(Number(b.dataset.showMark))) return;
+      document.querySelector(`[data-timeline="${ti}"]`)?.scrollIntoView({ block: 'nearest' });
+    });
+  }
   requestAnimationFrame(() => {
     // The frame with the first drawing has been presented once this runs.
     requestAnimationFrame(() => {

@@ -22,6 +22,10 @@ export interface TimelineData {
   originNs: number;
   /** Relative end of the interesting range (ns). */
   endNs: number;
+  /** The stop window, relative (ns), or null when the CPUs were never stopped or never resumed. */
+  stop: { s: number; e: number } | null;
+  /** What went wrong or needs a look, drawn as bands in a warning colour with a label (see `TimelineMark`). */
+  marks: TimelineMark[];
   packages: number;
   /** Package of each CPU. */
   cpuPkg: number[];
@@ -46,6 +50,31 @@ export interface TimelineData {
   a: number[];
 }
 
+/**
+ * A highlight on the timeline: a staging failure, re-sends, a panic, a hang or
+ * a loop that never ends. The header card says the same in words.
+ */
+export interface TimelineMark {
+  kind: HighlightKind;
+  /** 'bad': red (failed, panicked, never returns); 'warn': amber (went on, but look). */
+  severity: 'bad' | 'warn';
+  /** Short text drawn on the timeline. */
+  label: string;
+  /** Start and end, relative ns. */
+  s: number;
+  e: number;
+  /** The state never ends (panic, hang, endless loop): the band runs to the right edge. */
+  open: boolean;
+}
+
+export type HighlightKind =
+  | 'staging-failed'
+  | 'resends'
+  | 'load-failed'
+  | 'panic'
+  | 'hang'
+  | 'does-not-terminate';
+
 /** What the page publishes on `window.__report` once it has painted. */
 export interface ReportHandle {
   ready: boolean;
@@ -69,4 +98,10 @@ export interface TimelineHandle {
   setExpanded(pkg: number, expanded: boolean): void;
   /** Show the relative time range [t0, t1] (ns). */
   setView(t0: number, t1: number): void;
+  /** Zoom to the stop window (with a margin); false when the run has none. */
+  showStopWindow(): boolean;
+  /** Zoom to highlight `i` (see `TimelineData.marks`); false when there is no such mark. */
+  showMark(i: number): boolean;
+  /** The highlights drawn, as the data gives them. */
+  marks(): { kind: string; label: string; s: number; e: number; open: boolean }[];
 }

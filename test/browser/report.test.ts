@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ms3 } from '../../src/output/format.js';
 import { renderReport } from '../../src/output/html-report.js';
 import type { ReportHandle } from '../../src/output/report-types.js';
+import { PRESETS } from '../../src/platform/presets.js';
 import type { SimulationResult } from '../../src/sim/result-types.js';
 import { simulate } from '../../src/sim/simulate.js';
 import { haveChromium, launchChromium, warnIfNoChromium } from '../support/chromium.js';
@@ -103,24 +104,37 @@ describe.skipIf(!haveChromium)('HTML report in Chromium', () => {
     await toggle0.click();
     expect(await visible.textContent()).toBe('172');
 
-    // Wheel zoom around the stop window narrows the visible range.
+    // The wheel without a modifier scrolls the page and leaves the zoom alone.
     const range = page.getByTestId('timeline-range');
     const width = async () =>
       Number(await range.getAttribute('data-t1')) - Number(await range.getAttribute('data-t0'));
     const before = await width();
     const canvas = page.getByTestId('timeline-canvas');
-    const box = (await canvas.boundingBox())!;
+    let box = (await canvas.boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + 60);
+    await page.mouse.wheel(0, 300);
+    await page.waitForFunction(() => window.scrollY > 0);
+    expect(await width()).toBe(before);
+    await page.getByTestId('timeline-wheel-hint').waitFor({ state: 'visible' });
+
+    // Ctrl + wheel around the stop window zooms and does not scroll the page.
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.waitForFunction(() => window.scrollY === 0);
+    box = (await canvas.boundingBox())!;
     const stopMid = big.stopWindow!.startNs + big.stopWindow!.durationNs / 2 - big.reload.startNs;
     const at = await page.evaluate((t) => window.__report!.timelines[0]!.pointFor(0, t), stopMid);
     expect(at).not.toBeNull();
     await page.mouse.move(at!.x, box.y + 60);
+    await page.keyboard.down('Control');
     for (let i = 0; i < 6; i++) await page.mouse.wheel(0, -400);
+    await page.keyboard.up('Control');
     await page.waitForFunction((w) => {
       const el = document.querySelector<HTMLElement>('[data-testid="timeline-range"]')!;
       return Number(el.dataset.t1) - Number(el.dataset.t0) < w / 4;
     }, before);
     const after = await width();
     expect(after).toBeLessThan(before / 4);
+    expect(await page.evaluate(() => window.scrollY)).toBe(0);
 
     // Drag pans without changing the zoom.
     const t0Before = Number(await range.getAttribute('data-t0'));
@@ -133,6 +147,74 @@ describe.skipIf(!haveChromium)('HTML report in Chromium', () => {
       return Number(el.dataset.t0) > t;
     }, t0Before);
     expect(await width()).toBeCloseTo(after, 0);
+
+    // The stop-window button brings the stop window into view: the range covers it and is a
+    // small part of the whole run.
+    await page.getByRole('button', { name: 'fit' }).click();
+    await page.waitForFunction((w) => {
+      const el = document.querySelector<HTMLElement>('[data-testid="timeline-range"]')!;
+      return Number(el.dataset.t1) - Number(el.dataset.t0) === w;
+    }, before);
+    const sw0 = big.stopWindow!.startNs - big.reload.startNs;
+    const sw1 = big.stopWindow!.endNs - big.reload.startNs;
+    await page.getByTestId('show-stop-window').click();
+    await page.waitForFunction((w) => {
+      const el = document.querySelector<HTMLElement>('[data-testid="timeline-range"]')!;
+      return Number(el.dataset.t1) - Number(el.dataset.t0) < w / 10;
+    }, before);
+    const shown = await page.evaluate(() => window.__report!.timelines[0]!.view());
+    expect(shown.t0).toBeLessThanOrEqual(sw0);
+    expect(shown.t1).toBeGreaterThanOrEqual(sw1);
+    expect(shown.t1 - shown.t0).toBeLessThan(2 * (sw1 - sw0));
+    expect(shown.t1 - shown.t0).toBeLessThan(before / 10);
+
+    // Keys zoom and pan once the timeline has the focus (a click or Tab), with a visible ring.
+    await page.getByRole('button', { name: 'fit' }).click();
+    await canvas.focus();
+    expect(await canvas.evaluate((el) => document.activeElement === el)).toBe(true);
+    expect(await canvas.evaluate((el) => getComputedStyle(el).outlineStyle)).toBe('solid');
+    const viewNow = () => page.evaluate(() => window.__report!.timelines[0]!.view());
+    await page.waitForFunction((w) => {
+      const v = window.__report!.timelines[0]!.view();
+      return v.t1 - v.t0 === w;
+    }, before);
+    await page.keyboard.press('+');
+    await page.keyboard.press('=');
+    await page.waitForFunction((w) => {
+      const v = window.__report!.timelines[0]!.view();
+      return Math.abs(v.t1 - v.t0 - w / 4) < 1;
+    }, before);
+    const zoomed = await viewNow();
+    await page.keyboard.press('ArrowRight');
+    await page.waitForFunction((t) => window.__report!.timelines[0]!.view().t0 > t, zoomed.t0);
+    await page.keyboard.press('-');
+    await page.waitForFunction((w) => {
+      const v = window.__report!.timelines[0]!.view();
+      return Math.abs(v.t1 - v.t0 - w / 2) < 1;
+    }, before);
+    await page.keyboard.press('s');
+    await page.waitForFunction(
+      ([a, b]) => {
+        const v = window.__report!.timelines[0]!.view();
+        return v.t0 <= a! && v.t1 >= b! && v.t1 - v.t0 < 2 * (b! - a!);
+      },
+      [sw0, sw1],
+    );
+    await page.keyboard.press('0');
+    await page.waitForFunction((w) => {
+      const v = window.__report!.timelines[0]!.view();
+      return v.t1 - v.t0 === w;
+    }, before);
+    // With the focus, the wheel acts on the timeline without a modifier.
+    box = (await canvas.boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + 60);
+    await page.mouse.wheel(0, -400);
+    await page.waitForFunction((w) => {
+      const v = window.__report!.timelines[0]!.view();
+      return v.t1 - v.t0 < w;
+    }, before);
+    await page.keyboard.press('Escape');
+    expect(await canvas.evaluate((el) => document.activeElement === el)).toBe(false);
 
     // Hover over CPU 0's apply span shows its details.
     await page.getByRole('button', { name: 'fit' }).click();
@@ -190,6 +272,88 @@ describe.skipIf(!haveChromium)('HTML report in Chromium', () => {
     await page.close();
   });
 
+  it('says what went wrong: a staging failure in the header card and on the timeline, and the timeline as a table', async () => {
+    const r = simulate({
+      machine: {
+        ...PRESETS['gnr-2s']!,
+        packageConfig: [{}, { faults: [{ kind: 'never-ready', atTransaction: 3 }] }],
+      },
+    });
+    writeFileSync(join(dir, 'staging-failed.html'), renderReport({ results: [r] }));
+    const { page, errors, requests } = await open('staging-failed.html');
+
+    const line = page.getByTestId('result-card').getByTestId('highlight');
+    expect(await line.count()).toBe(1);
+    expect(await line.getAttribute('data-kind')).toBe('staging-failed');
+    expect(await line.locator('span').textContent()).toBe(
+      'staging failed (-110, ETIMEDOUT) on package 1 (CPU 128); the load went on unstaged',
+    );
+    // A clearly coloured line: red text on a light red ground.
+    const colors = await line.evaluate((el) => {
+      const cs = getComputedStyle(el);
+      return { color: cs.color, background: cs.backgroundColor };
+    });
+    expect(colors).toEqual({ color: 'rgb(142, 0, 0)', background: 'rgb(253, 236, 234)' });
+
+    // The timeline marks the failing pass, and draws it: the strip under the axis is red there.
+    const pass = r.staging.packages.find((p) => p.errno !== 0)!;
+    const marks = await page.evaluate(() => window.__report!.timelines[0]!.marks());
+    expect(marks).toEqual([
+      {
+        kind: 'staging-failed',
+        label: 'staging failed (-110) on package 1',
+        s: pass.startNs - r.reload.startNs,
+        e: pass.endNs - r.reload.startNs,
+        open: false,
+      },
+    ]);
+    const mid = (pass.startNs + pass.endNs) / 2 - r.reload.startNs;
+    await page.evaluate(() => window.__report!.timelines[0]!.setExpanded(1, true));
+    const pixel = await page.evaluate(
+      ([cpu, t]) => {
+        const at = window.__report!.timelines[0]!.pointFor(cpu!, t!);
+        const canvas = document.querySelector<HTMLCanvasElement>('[data-testid="timeline-canvas"]')!;
+        const rect = canvas.getBoundingClientRect();
+        const dpr = window.devicePixelRatio || 1;
+        // The highlight strip's bar, just above the host row (axis 26 px, strip 18 px).
+        const d = canvas
+          .getContext('2d')!
+          .getImageData(Math.round((at!.x - rect.left) * dpr), Math.round(42 * dpr), 1, 1).data;
+        return [d[0], d[1], d[2]];
+      },
+      [pass.cpu, mid],
+    );
+    expect(pixel).toEqual([0xd5, 0, 0]);
+
+    // "show on timeline" zooms to it.
+    await line.getByRole('button', { name: 'show on timeline' }).click();
+    await page.waitForFunction(
+      ([a, b]) => {
+        const v = window.__report!.timelines[0]!.view();
+        return v.t0 <= a! && v.t1 >= b! && v.t1 - v.t0 < 1.5 * (b! - a!);
+      },
+      [marks[0]!.s, marks[0]!.e],
+    );
+
+    // The canvas says what it shows; the table alternative is in a <details>.
+    const label = (await page.getByTestId('timeline-canvas').getAttribute('aria-label'))!;
+    expect(label).toContain('staging failed (-110, ETIMEDOUT) on package 1');
+    expect(label).toContain(`the stop window (${ms3(r.stopWindow!.durationNs)} ms`);
+    const table = page.getByTestId('timeline-table');
+    expect(await table.evaluate((el) => el.tagName)).toBe('DETAILS');
+    expect(await table.getAttribute('open')).toBeNull();
+    await table.locator('summary').click();
+    const passes = page.getByTestId('timeline-table-passes').locator('tbody tr');
+    await passes.first().waitFor({ state: 'visible' });
+    expect(await passes.count()).toBe(2);
+    expect(await passes.nth(1).locator('td').last().textContent()).toBe('-110');
+    expect(await page.getByTestId('timeline-table-stop').locator('tbody tr').count()).toBe(4);
+
+    expect(errors).toEqual([]);
+    expect(requests).toEqual([]);
+    await page.close();
+  });
+
   it('stays responsive with 100,000+ spans (interleaved numbering: 256 staging passes)', async () => {
     const r = simulate({ machine: 'gnr-2s-interleaved' });
     writeFileSync(join(dir, 'interleaved.html'), renderReport({ results: [r] }));
@@ -204,7 +368,9 @@ describe.skipIf(!haveChromium)('HTML report in Chromium', () => {
     const box = (await page.getByTestId('timeline-canvas').boundingBox())!;
     await page.mouse.move(box.x + box.width / 2, box.y + 100);
     const started = Date.now();
+    await page.keyboard.down('Control');
     for (let i = 0; i < 10; i++) await page.mouse.wheel(0, i < 5 ? -300 : 300);
+    await page.keyboard.up('Control');
     await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(resolve)));
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(errors).toEqual([]);

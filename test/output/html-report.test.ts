@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ms3 } from '../../src/output/format.js';
-import { renderReport, reportLabels } from '../../src/output/html-report.js';
+import { grouped, ms3 } from '../../src/output/format.js';
+import { renderReport, reportHighlights, reportLabels } from '../../src/output/html-report.js';
 import { reportClient } from '../../src/output/report-client.js';
 import type { ReportData } from '../../src/output/report-types.js';
 import { PRESETS } from '../../src/platform/presets.js';
@@ -25,6 +25,11 @@ function testidAttrs(html: string, testid: string): Record<string, string>[] {
     out.push(attrs);
   }
   return out;
+}
+
+function highlightLines(html: string): { kind: string; severity: string; text: string }[] {
+  const re = /<li class="([a-z]+)" data-testid="highlight" data-kind="([a-z-]+)"><span>([^<]*)<\/span>/g;
+  return [...html.matchAll(re)].map((m) => ({ severity: m[1]!, kind: m[2]!, text: m[3]! }));
 }
 
 function hostileResult(): SimulationResult {
@@ -178,6 +183,140 @@ describe('renderReport', () => {
     const html = renderReport({ results: [run('CPU never arrives (hang)')] });
     expect(testidAttrs(html, 'stop-window-ns')[0]!.ns).toBe('');
     expect(() => renderReport({ results: [] })).toThrow(RangeError);
+  });
+
+  it('says in the header card what went wrong, in words, and marks it on the timeline', () => {
+    const clean = renderReport({ results: [run('gnr-2s')] });
+    expect(clean).not.toContain('data-testid="highlight"');
+    expect(embeddedData(clean).timelines[0]!.marks).toEqual([]);
+
+    const r = run('never-ready at transaction 3');
+    const html = renderReport({ results: [r] });
+    const [line] = highlightLines(html);
+    expect(line).toMatchObject({ kind: 'staging-failed', severity: 'bad' });
+    expect(line!.text).toBe(
+      'staging failed (-110, ETIMEDOUT) on package 0 (CPU 0); the load went on unstaged',
+    );
+    // The line comes first in the card, before the machine line.
+    expect(html.indexOf('data-testid="highlight"')).toBeLessThan(html.indexOf('data-testid="machine-name"'));
+    const t = embeddedData(html).timelines[0]!;
+    const pass = r.staging.packages.find((p) => p.errno !== 0)!;
+    expect(t.marks).toEqual([
+      {
+        kind: 'staging-failed',
+        severity: 'bad',
+        label: 'staging failed (-110) on package 0',
+        s: pass.startNs - r.reload.startNs,
+        e: pass.endNs - r.reload.startNs,
+        open: false,
+      },
+    ]);
+    expect(html).toContain('data-show-timeline="0" data-show-mark="0">show on timeline</button>');
+  });
+
+  it('names re-sends, a panic, a hang and a loop that never ends', () => {
+    const resends = run('limited cache, verify pass');
+    const [r1] = reportHighlights(resends);
+    expect(r1).toMatchObject({ kind: 'resends', severity: 'warn' });
+    expect(r1!.text).toBe(
+      `${grouped(resends.staging.resends)} re-sends: the mailbox asked for chunks again (package 0: ${grouped(resends.staging.resends)})`,
+    );
+    expect(r1!.marks.map((m) => m.label)).toEqual([
+      `${grouped(resends.staging.resends)} re-sends (package 0)`,
+    ]);
+
+    const failedAfterResends = reportHighlights(run('rerequest forever on package 1'));
+    expect(failedAfterResends.map((h) => h.kind)).toEqual(['staging-failed']);
+    expect(failedAfterResends[0]!.text).toMatch(
+      /^staging failed \(-90, EMSGSIZE\) on package 1 \(CPU 128\) after [\d,]+ re-sends; the load went on unstaged$/,
+    );
+
+    const hang = reportHighlights(run('CPU never arrives (hang)'));
+    expect(hang.map((h) => [h.kind, h.text])).toEqual([
+      [
+        'hang',
+        'hang: stop_machine never completes: CPU 5 never reached the rendezvous (the write to reload never returns)',
+      ],
+    ]);
+    expect(hang[0]!.marks[0]).toMatchObject({ open: true, severity: 'bad' });
+
+    const panic = simulate({
+      machine: 'gnr-2s',
+      syntheticImageBytes: 16 * 1024 * 1024,
+      policy: { staging: 'off' },
+    });
+    const [p] = reportHighlights(panic);
+    expect(p!.text).toBe(
+      'panic: Microcode load: Primary CPU 0 timed out (the machine stops; the write to reload never returns)',
+    );
+    const panicLine = panic.log.find((l) => l.text.startsWith('Kernel panic'))!;
+    expect(p!.marks).toEqual([
+      expect.objectContaining({ label: 'panic: Microcode load: Primary CPU 0 timed out', open: true }),
+    ]);
+    expect(p!.marks[0]!.s).toBeCloseTo(panicLine.timeNs - panic.reload.startNs, 0);
+
+    const loop = simulate({
+      machine: {
+        ...PRESETS.up!,
+        packageConfig: [{ faults: [{ kind: 'respond', atTransaction: 2, offset: 'len', sticky: true }] }],
+      },
+      syntheticImageBytes: 16384,
+    });
+    const hs = reportHighlights(loop);
+    expect(hs.map((h) => h.kind)).toEqual(['does-not-terminate']);
+    expect(hs[0]!.text).toBe(
+      'never ends: do_stage() loops for ever staging package 0 (the CPUs keep running; the write to reload never returns)',
+    );
+    const html = renderReport({ results: [loop] });
+    expect(html).toContain('data-testid="stuck"');
+    expect(embeddedData(html).timelines[0]!.marks[0]).toMatchObject({
+      kind: 'does-not-terminate',
+      open: true,
+      s: loop.staging.packages[0]!.startNs - loop.reload.startNs,
+    });
+  });
+
+  it('gives the timeline a stop-window button, keyboard focus, an aria-label and a table alternative', () => {
+    const r = run('gnr-2s');
+    const html = renderReport({ results: [r] });
+    const t = embeddedData(html).timelines[0]!;
+    expect(t.stop).toEqual({
+      s: r.stopWindow!.startNs - r.reload.startNs,
+      e: r.stopWindow!.endNs - r.reload.startNs,
+    });
+    expect(html).toMatch(
+      /<button type="button" data-action="stop-window" data-testid="show-stop-window" [^>]*>stop window</,
+    );
+    const canvas = /<canvas ([^>]*)>/.exec(html)![1]!;
+    expect(canvas).toContain('tabindex="0"');
+    expect(canvas).toContain('role="application"');
+    expect(canvas).toMatch(/aria-describedby="timeline-help-0"/);
+    expect(html).toContain('id="timeline-help-0"');
+    const label = /aria-label="([^"]*)"/.exec(canvas)![1]!;
+    expect(label).toContain(`the stop window (${ms3(r.stopWindow!.durationNs)} ms`);
+    expect(label).toContain('2 package rows that expand to 512 CPU rows');
+    // The table alternative: per package its staging passes with times, per group of CPUs the stop window.
+    const details = /<details class="timeline-table" data-testid="timeline-table">(.*?)<\/details>/s.exec(
+      html,
+    )![1]!;
+    expect(details).toContain('<summary>Timeline as a table</summary>');
+    const passRows = /data-testid="timeline-table-passes">.*?<tbody>(.*?)<\/tbody>/s.exec(details)![1]!;
+    const pass0 = r.staging.packages[0]!;
+    expect(passRows.match(/<tr>/g)!.length).toBe(r.staging.packages.length);
+    expect(passRows).toContain(
+      `<td>0</td><td>1</td><td>0</td><td>+${ms3(pass0.startNs - r.reload.startNs)}</td><td>+${ms3(pass0.endNs - r.reload.startNs)}</td><td>${ms3(pass0.endNs - pass0.startNs)}</td>`,
+    );
+    const stopRows = /data-testid="timeline-table-stop">.*?<tbody>(.*?)<\/tbody>/s.exec(details)![1]!;
+    // Two packages: primary threads and SMT siblings each (no CPU offline).
+    expect(stopRows.match(/<tr>/g)!.length).toBe(4);
+    expect(stopRows).toContain('<td>0</td><td>primary threads</td><td>128</td>');
+    expect(stopRows).toContain('updated 128');
+    expect(details).toContain(`${ms3(r.stopWindow!.durationNs)} ms`);
+
+    // A hang has no stop window: the button is there, disabled.
+    const hang = renderReport({ results: [run('CPU never arrives (hang)')] });
+    expect(hang).toMatch(/data-testid="show-stop-window" disabled/);
+    expect(embeddedData(hang).timelines[0]!.stop).toBeNull();
   });
 
   it('embeds a page script that is self-contained source text', () => {
