@@ -144,24 +144,35 @@ function walkFolder(dir: string, out: FleetInput[], depth: number): void {
   for (const e of listDir(dir)) {
     if (e.name.startsWith('.')) continue;
     const path = join(dir, e.name);
-    let st: Stats;
-    try {
-      st = statSync(path);
-    } catch (err) {
-      out.push({ kind: 'unreadable', path, why: describeErrno(err) });
-      continue;
+    // The entry's type comes with the listing; only a symlink (or an unknown type) needs a stat.
+    let isDirectory = e.isDirectory();
+    let isFile = e.isFile();
+    if (!isDirectory && !isFile) {
+      let st: Stats;
+      try {
+        st = statSync(path);
+      } catch (err) {
+        out.push({ kind: 'unreadable', path, why: describeErrno(err) });
+        continue;
+      }
+      isDirectory = st.isDirectory();
+      isFile = st.isFile();
+      if (!isDirectory && !isFile) {
+        out.push({ kind: 'unreadable', path, why: `it is ${describeFileType(st)}, not a regular file` });
+        continue;
+      }
     }
-    if (st.isDirectory()) {
+    if (isDirectory) {
       if (isTree(path)) out.push({ kind: 'probe-tree', path, name: e.name });
       else if (depth < 8) walkFolder(path, out, depth + 1);
-    } else if (st.isFile()) {
-      const input = classifyFile(path);
-      // Found in a folder, a file without the .json extension is read only if it looks like JSON
-      // (pssh writes each host's output to a file named after the host): firmware, notes and
-      // scripts next to the reports are left alone.
-      if (input.kind !== 'probe-json' || extname(path).toLowerCase() === '.json' || looksLikeJson(path))
-        out.push(input);
-    } else out.push({ kind: 'unreadable', path, why: `it is ${describeFileType(st)}, not a regular file` });
+      continue;
+    }
+    const input = classifyFile(path);
+    // Found in a folder, a file without the .json extension is read only if it looks like JSON
+    // (pssh writes each host's output to a file named after the host): firmware, notes and
+    // scripts next to the reports are left alone.
+    if (input.kind !== 'probe-json' || extname(path).toLowerCase() === '.json' || looksLikeJson(path))
+      out.push(input);
   }
 }
 
