@@ -16,29 +16,13 @@ import { fromJson } from '../../src/sim/json.js';
 import { firmwareDir, firmwareSkipReason } from '../format/fixtures.js';
 import { hasIucodeTool, iucodeDate, iucodeToolListing, type ListedBlob } from '../format/iucode-tool.js';
 import { requireBuiltCli } from '../support/built-cli.js';
+import { type CliRun, runCliInProcess } from '../support/run-cli.js';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 /** In process: fast, and the same dispatcher (exit codes, usage line) as the binary. */
-async function inspect(...args: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: (s) => {
-      stdout += s;
-    },
-    stderr: (s) => {
-      stderr += s;
-    },
-    isTTY: false,
-    env: {},
-  };
-  const code = await runCli(['inspect', ...args], io);
-  return { code, stdout, stderr };
+function inspect(...args: string[]): Promise<Run> {
+  return runCliInProcess(['inspect', ...args]);
 }
 
 async function inspectJson(...args: string[]): Promise<InspectReport> {

@@ -1,8 +1,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { CliIo } from '../../src/cli/io.js';
-import { runCli } from '../../src/cli/run.js';
 import type { ProbeReport } from '../../src/index.js';
+import { type CliRun, runCliInProcess } from '../support/run-cli.js';
 
 export const HOSTS_DIR = fileURLToPath(new URL('../fixtures/hosts/', import.meta.url));
 
@@ -10,28 +9,11 @@ export function hostRoot(name: string): string {
   return join(HOSTS_DIR, name);
 }
 
-export interface ProbeRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type ProbeRun = CliRun;
 
 /** `ucode-staging probe ARGS` in process, through the same dispatcher as the binary. */
-export async function probeCli(...args: string[]): Promise<ProbeRun> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: (s) => {
-      stdout += s;
-    },
-    stderr: (s) => {
-      stderr += s;
-    },
-    isTTY: false,
-    env: {},
-  };
-  const code = await runCli(['probe', ...args], io);
-  return { code, stdout, stderr };
+export function probeCli(...args: string[]): Promise<ProbeRun> {
+  return runCliInProcess(['probe', ...args]);
 }
 
 /** The JSON report of a replayed fixture host, and the exit status. */

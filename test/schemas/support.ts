@@ -1,27 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import type { z } from 'zod';
-import type { CliIo } from '../../src/cli/io.js';
-import { runCli } from '../../src/cli/run.js';
 import { OUTPUT_SCHEMAS } from '../../src/schemas/index.js';
+import { type CliRun, runCliInProcess } from '../support/run-cli.js';
 import { jsonSchemaProblems } from './json-schema-check.js';
 
 /** `ucode-staging ARGS` in process, through the same dispatcher as the binary. */
-export async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: (s) => {
-      stdout += s;
-    },
-    stderr: (s) => {
-      stderr += s;
-    },
-    isTTY: false,
-    env: {},
-  };
-  const code = await runCli(args, io);
-  return { code, stdout, stderr };
+export function cli(...args: string[]): Promise<CliRun> {
+  return runCliInProcess(args);
 }
 
 const files = new Map<string, boolean | Record<string, unknown>>();
