@@ -1,4 +1,10 @@
-import { checkBlob, effectiveTotalSize, parseHeader, signatureMatches } from '../format/index.js';
+import {
+  checkBlob,
+  effectiveTotalSize,
+  type MicrocodeHeader,
+  parseHeader,
+  signatureMatches,
+} from '../format/index.js';
 import { NS_PER_US, VirtualClock } from '../time/clock.js';
 import { applyCostNs, type CostModel, DEFAULT_COST_MODEL, msleepWakeTime } from '../time/cost-model.js';
 import { MmioBus } from './bus.js';
@@ -108,8 +114,10 @@ export class Machine implements HostPort, CpuAvailability {
     const rng = new Rng(opts.seed ?? 1);
     this.packageConfig = [];
     this.devices = [];
+    // Packages the spec does not configure share one default configuration (read only).
+    const defaults = spec.packageConfig.length < spec.packages ? PackageConfigSchema.parse({}) : undefined;
     for (let p = 0; p < spec.packages; p++) {
-      const config = spec.packageConfig[p] ?? PackageConfigSchema.parse({});
+      const config = spec.packageConfig[p] ?? defaults!;
       this.packageConfig.push(config);
       const deviceRng = rng.fork(p);
       if (!this.hasStaging() || config.mailboxAbsent) {
@@ -143,11 +151,11 @@ export class Machine implements HostPort, CpuAvailability {
   }
 
   stallNs(cpu: number): number {
-    return this.stalls.get(cpu) ?? 0;
+    return this.stalls.size === 0 ? 0 : (this.stalls.get(cpu) ?? 0);
   }
 
   stopMachineDelayNs(cpu: number): number {
-    return this.stopMachineDelays.get(cpu) ?? 0;
+    return this.stopMachineDelays.size === 0 ? 0 : (this.stopMachineDelays.get(cpu) ?? 0);
   }
 
   // --- HostPort ---------------------------------------------------------
@@ -171,7 +179,7 @@ export class Machine implements HostPort, CpuAvailability {
         if (!this.spec.staging.archCapMcuEnum) break;
         return this.spec.staging.mcuStaging ? MCU_STAGING : 0n;
       case MSR_IA32_UCODE_REV:
-        return BigInt(this.latchedRevision[cpu]!) << 32n;
+        return this.revisionMsr(this.latchedRevision[cpu]!);
       case MSR_IA32_MCU_STAGING_MBOX_ADDR: {
         const pkg = this.topology.packageOf[cpu]!;
         if (!this.hasStaging() || this.packageConfig[pkg]!.mailboxMsrFault) break;
@@ -258,6 +266,18 @@ export class Machine implements HostPort, CpuAvailability {
     this.checkLimit();
   }
 
+  private lastRevision = -1;
+  private lastRevisionMsr = 0n;
+
+  /** MSR 0x8b's value for a revision (every CPU reads one of a few: the BigInt is kept). */
+  private revisionMsr(revision: number): bigint {
+    if (revision !== this.lastRevision) {
+      this.lastRevision = revision;
+      this.lastRevisionMsr = BigInt(revision) << 32n;
+    }
+    return this.lastRevisionMsr;
+  }
+
   /** Every wait loop sleeps or spins, so checking here bounds every loop. */
   private checkLimit(): void {
     if (this.clock.now > this.timeLimitNs) {
@@ -277,47 +297,66 @@ export class Machine implements HostPort, CpuAvailability {
   private loadUpdate(cpu: number, dataAddress: number): void {
     const core = this.topology.coreOf[cpu]!;
     const startNs = this.clock.now;
-    const headerBytes = this.memory.view(dataAddress - 48, 48);
-    if (!headerBytes) {
+    const target = this.applyTarget(dataAddress);
+    if (target === undefined) {
       this.clock.now += this.cost.revisionReadNs;
       this.recordApply(cpu, core, startNs, 0, 'rejected', false, 'no image at the address');
       return;
     }
-    const header = parseHeader(headerBytes);
-    const total = effectiveTotalSize(header);
-    const image = this.memory.view(dataAddress - 48, total);
-    const reject = (reason: string, staged = false): void => {
-      this.recordApply(cpu, core, startNs, header.revision, 'rejected', staged, reason);
-    };
-    if (!image) {
+    const { header, total, image, verdict } = target;
+    let reason: string | undefined;
+    let staged = false;
+    if (image === undefined) {
       this.clock.now += this.cost.revisionReadNs;
-      reject('image extends past its buffer');
-      return;
-    }
-    const verdict = this.checkImage(image);
-    if (verdict === 'corrupt') {
+      reason = 'image extends past its buffer';
+    } else if (verdict === 'corrupt') {
       this.clock.now += applyCostNs(this.cost, total, false);
-      reject('image failed authentication');
-      return;
-    }
-    if (verdict === 'other-cpu') {
+      reason = 'image failed authentication';
+    } else if (verdict === 'other-cpu') {
       this.clock.now += this.cost.revisionReadNs;
-      reject('signature or platform does not match');
-      return;
+      reason = 'signature or platform does not match';
+    } else {
+      staged = this.stagedCopyMatches(this.topology.packageOf[cpu]!, image);
+      this.clock.now += applyCostNs(this.cost, total, staged);
+      if (this.rejectingCores.has(core)) reason = 'core rejected the update (injected)';
+      else if (header.revision <= this.coreRevision[core]!) reason = 'revision not newer';
     }
-    const staged = this.stagedCopyMatches(this.topology.packageOf[cpu]!, image);
-    this.clock.now += applyCostNs(this.cost, total, staged);
-    if (this.rejectingCores.has(core)) {
-      reject('core rejected the update (injected)', staged);
-      return;
-    }
-    if (header.revision <= this.coreRevision[core]!) {
-      reject('revision not newer', staged);
+    if (reason !== undefined) {
+      this.recordApply(cpu, core, startNs, header.revision, 'rejected', staged, reason);
       return;
     }
     this.coreRevision[core] = header.revision;
     this.recordApply(cpu, core, startNs, header.revision, 'updated', staged);
   }
+
+  /**
+   * What a WRMSR 0x79 to `dataAddress` finds: the header, the image and the
+   * check's verdict; undefined when no header is there. Placed buffers never
+   * change, so the last answer holds until memory is placed or released (every
+   * core of a load writes the same address).
+   */
+  private applyTarget(dataAddress: number): ApplyTarget | undefined {
+    const last = this.lastTarget;
+    if (last !== undefined && last.address === dataAddress && last.generation === this.memory.generation)
+      return last;
+    const headerBytes = this.memory.view(dataAddress - 48, 48);
+    if (!headerBytes) return undefined;
+    const header = parseHeader(headerBytes);
+    const total = effectiveTotalSize(header);
+    const image = this.memory.view(dataAddress - 48, total);
+    const target: ApplyTarget = {
+      address: dataAddress,
+      generation: this.memory.generation,
+      header,
+      total,
+      image,
+      verdict: image === undefined ? 'corrupt' : this.checkImage(image),
+    };
+    this.lastTarget = target;
+    return target;
+  }
+
+  private lastTarget: ApplyTarget | undefined = undefined;
 
   /**
    * Every core checks the image it is given; the bytes of a placed buffer never
@@ -363,11 +402,34 @@ export class Machine implements HostPort, CpuAvailability {
     WeakMap<ArrayBufferLike, Map<string, boolean>>
   >();
 
+  /** The last staged copy and image compared (packages share staged buffers), and whether they matched. */
+  private lastMatch: {
+    buffer: ArrayBufferLike;
+    offset: number;
+    length: number;
+    image: Uint8Array;
+    same: boolean;
+  } = { buffer: new ArrayBuffer(0), offset: -1, length: -1, image: new Uint8Array(0), same: false };
+
   /** Rules (a)-(c): only a completed stage of exactly this image makes the load cheap. */
   private stagedCopyMatches(pkg: number, image: Uint8Array): boolean {
     const device = this.devices[pkg];
     const staged = device?.stagedImage();
     if (!device || !staged || device.inProgress()) return false;
+    const m = this.lastMatch;
+    if (
+      m.image === image &&
+      m.buffer === staged.buffer &&
+      m.offset === staged.byteOffset &&
+      m.length === staged.length
+    )
+      return m.same;
+    const same = this.stagedEquals(staged, image);
+    this.lastMatch = { buffer: staged.buffer, offset: staged.byteOffset, length: staged.length, image, same };
+    return same;
+  }
+
+  private stagedEquals(staged: Uint8Array, image: Uint8Array): boolean {
     let byImage = this.stagedMatches.get(staged.buffer);
     if (!byImage) {
       byImage = new WeakMap();
@@ -400,6 +462,16 @@ export class Machine implements HostPort, CpuAvailability {
     if (reason !== undefined) rec.reason = reason;
     this.applyLog.push(rec);
   }
+}
+
+interface ApplyTarget {
+  address: number;
+  generation: number;
+  header: MicrocodeHeader;
+  total: number;
+  /** Undefined when the image extends past its buffer. */
+  image: Uint8Array | undefined;
+  verdict: 'ok' | 'corrupt' | 'other-cpu';
 }
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {

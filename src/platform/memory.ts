@@ -7,8 +7,11 @@ export class PhysicalMemory {
   private readonly regions: { base: number; bytes: Uint8Array }[] = [];
   // Above 4 GB and page aligned, like a vmalloc'ed buffer's backing pages.
   private next = 0x1_0000_0000;
+  /** Changes whenever a region is placed or released (for answers cached per address). */
+  generation = 0;
 
   place(bytes: Uint8Array): number {
+    this.generation++;
     const base = this.next;
     this.regions.push({ base, bytes });
     this.next = base + Math.ceil(Math.max(bytes.length, 1) / 4096) * 4096 + 4096;
@@ -17,7 +20,10 @@ export class PhysicalMemory {
 
   release(base: number): void {
     const i = this.regions.findIndex((r) => r.base === base);
-    if (i >= 0) this.regions.splice(i, 1);
+    if (i >= 0) {
+      this.regions.splice(i, 1);
+      this.generation++;
+    }
   }
 
   /** The bytes at [pa, pa+length), or undefined if not backed by one region. */

@@ -62,8 +62,17 @@ export function buildTopology(
       for (let t = 0; t < threads; t++) place(p, c, t);
     });
   }
-  const members: number[][] = Array.from({ length: packages * cores }, () => []);
-  for (let i = 0; i < n; i++) members[topo.coreOf[i]!]!.push(i);
-  topo.coreCpus = members.map((list) => Uint32Array.from(list));
+  // Each core's CPUs in CPU-number order: one array grouped by core (a counting
+  // sort), each core's list a view of it (no array per core to fill and copy).
+  const coreCount = packages * cores;
+  const start = new Uint32Array(coreCount + 1);
+  for (let i = 0; i < n; i++) start[topo.coreOf[i]! + 1]!++;
+  for (let c = 0; c < coreCount; c++) start[c + 1]! += start[c]!;
+  const fill = start.slice(0, coreCount);
+  const byCore = new Uint32Array(n);
+  for (let i = 0; i < n; i++) byCore[fill[topo.coreOf[i]!]!++] = i;
+  const coreCpus: Uint32Array[] = new Array(coreCount);
+  for (let c = 0; c < coreCount; c++) coreCpus[c] = byCore.subarray(start[c]!, start[c + 1]!);
+  topo.coreCpus = coreCpus;
   return topo;
 }
