@@ -1,5 +1,6 @@
 import { hex } from '../format/hex.js';
 import type { PackageStaging } from '../kernel/intel/staging-report.js';
+import { KERNEL_LIMITS } from '../kernel/limits.js';
 import type { SimulationResult } from '../sim/result-types.js';
 import { bytes, grouped, ms3 } from './format.js';
 import { headline } from './headline.js';
@@ -106,8 +107,64 @@ export function formatSummary(result: SimulationResult, opts: SummaryOptions = {
     t === 'TAINT_CPU_OUT_OF_SPEC' && !result.safe ? `${t} (unsafe image)` : t,
   );
   row('taint', taints.length ? c.yellow(taints.join(', ')) : 'none');
+  for (const note of findingNotes(result)) row('finding', note);
   lines.push(...markedLines(result));
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * What this run shows of a finding in docs/findings.md (a behaviour of 6.19
+ * with a measured cost and a proposed change), one sentence each; [] when none.
+ */
+export function findingNotes(result: SimulationResult): string[] {
+  const notes: string[] = [];
+  const st = result.staging;
+  const see = (n: number) => `; see docs/findings.md, finding ${n}`;
+  const perPkg = new Map<number, number>();
+  for (const p of st.packages) perPkg.set(p.pkg, (perPkg.get(p.pkg) ?? 0) + 1);
+  const most = Math.max(0, ...perPkg.values());
+  if (most > 1) {
+    notes.push(
+      `this machine's CPU numbering makes the kernel stage each package up to ${most} times (${st.packages.length} passes for ${perPkg.size} packages)${see(1)}`,
+    );
+  }
+  const kernelWait = result.policy.poll === 'msleep';
+  if (kernelWait && st.chunks > 0 && result.costModel.hz <= 300) {
+    notes.push(
+      `at HZ ${result.costModel.hz} each of the ${grouped(st.chunks)} staging transactions took ${ms3(st.durationNs / st.chunks)} ms on average, mostly asleep in msleep(1)${see(2)}`,
+    );
+  }
+  if (result.policy.stageOrder === 'serial' && perPkg.size >= 4 && st.packages.length > 0) {
+    const first = st.packages[0]!;
+    const ratio = st.durationNs / Math.max(1, first.endNs - first.startNs);
+    notes.push(
+      `the ${perPkg.size} packages were staged one after another: ${ms3(st.durationNs)} ms, ${ratio.toFixed(1)} times the first package${see(3)}`,
+    );
+  }
+  const waitedOut = st.packages.find(
+    (p) =>
+      kernelWait && (p.errno === -110 || p.errno === -5) && p.polls >= KERNEL_LIMITS.stagingPollIterations,
+  );
+  if (waitedOut) {
+    notes.push(
+      `package ${waitedOut.pkg}'s mailbox kept the reload waiting ${((waitedOut.endNs - waitedOut.startNs) / 1e9).toFixed(3)} s (${grouped(KERNEL_LIMITS.stagingPollIterations)} msleep(1) calls) before staging failed${see(4)}`,
+    );
+  }
+  if (st.reason === 'does-not-terminate') {
+    notes.push(
+      `the mailbox answers the image length as the next offset for ever: 6.19 never leaves do_stage() and keeps the CPU hotplug lock${see(5)}`,
+    );
+  } else if (st.packages.some((p) => p.bytesSent > 4 * (p.dwordsWritten - 4 * p.chunks))) {
+    notes.push(
+      `the mailbox asked for unaligned offsets: requests carried fewer bytes than bytes_sent counted${see(5)}`,
+    );
+  }
+  if (result.outcome === 'panic' && result.image && !result.applies.some((a) => a.staged)) {
+    notes.push(
+      `the unstaged WRMSR 0x79 of this ${grouped(result.image.totalSize)}-byte image outlasted the 1 s an SMT sibling waits for its primary${see(6)}`,
+    );
+  }
+  return notes;
 }
 
 /** The log lines that are not the kernel's byte for byte: ours, or with fields the model cannot know. */
