@@ -122,7 +122,7 @@ export const DEFAULT_SPACE: Readonly<CampaignSpace> = Object.freeze({
   hz: [250, 1000],
   imageBytes: { min: 8 * 1024, max: 64 * 1024 },
   cpuFaultRate: 0.1,
-  offlineRate: 0.1,
+  offlineRate: 0.05,
   slowApplyRate: 0.02,
 } satisfies CampaignSpace);
 
@@ -377,8 +377,8 @@ const LATE_ARRIVALS_NS = [
 ];
 
 function drawCpuFault(rng: Rng, cpus: number, offlineCpu: number | undefined): DrawnCpuFault {
-  // An offline sibling can only be late to CPU 0's NMI (kick_offline_cpus(), 0.5 s): half the time it is the one.
-  if (offlineCpu !== undefined && rng.chance(0.5)) {
+  // An offline sibling can only be late to CPU 0's NMI (kick_offline_cpus(), 0.5 s): mostly it is the one.
+  if (offlineCpu !== undefined && rng.chance(0.75)) {
     return rng.chance(0.8)
       ? { cpu: offlineCpu, kind: 'late-arrival', delayNs: rng.pick(LATE_ARRIVALS_NS) }
       : { cpu: offlineCpu, kind: 'never-arrives' };
