@@ -33,3 +33,31 @@ export function sample<S>(now: Clock, spec: SampleSpec<S>): number[] {
   }
   return times;
 }
+
+export interface BatchSpec<S> {
+  /** Timed runs per batch; every batch's states are set up before its timer starts. */
+  size: number;
+  batches: number;
+  setup: () => S;
+  run: (state: S) => void;
+  check?: (state: S) => void;
+}
+
+/**
+ * Mean ms per run of each batch: `size` runs back to back in one timed region,
+ * so the garbage collection they cause is in the figure (a median of single
+ * runs mostly misses it). Run after sample() has warmed the code up.
+ */
+export function batchMeans<S>(now: Clock, spec: BatchSpec<S>): number[] {
+  const means: number[] = [];
+  for (let b = 0; b < spec.batches; b++) {
+    const states: S[] = [];
+    for (let i = 0; i < spec.size; i++) states.push(spec.setup());
+    const t0 = now();
+    for (const s of states) spec.run(s);
+    const t1 = now();
+    if (spec.check) for (const s of states) spec.check(s);
+    means.push((t1 - t0) / spec.size);
+  }
+  return means;
+}

@@ -29,14 +29,24 @@ export interface Shape {
   threadsPerCore: 1 | 2;
 }
 
-/** Machines of 1 to 8,192 CPUs; all but the first have 2 threads per core. */
+/**
+ * Machines of 1 to 65,536 CPUs; all but the first have 2 threads per core. From
+ * 8,192 CPUs up the packages grow with the CPUs (512 cores each), so staging
+ * grows with them too: the growth target is fitted on those four.
+ */
 export const SCALING_SHAPES: readonly Shape[] = [
   { cpus: 1, packages: 1, coresPerPackage: 1, threadsPerCore: 1 },
   { cpus: 64, packages: 2, coresPerPackage: 16, threadsPerCore: 2 },
   { cpus: 512, packages: 2, coresPerPackage: 128, threadsPerCore: 2 },
   { cpus: 2048, packages: 2, coresPerPackage: 512, threadsPerCore: 2 },
   { cpus: 8192, packages: 8, coresPerPackage: 512, threadsPerCore: 2 },
+  { cpus: 16384, packages: 16, coresPerPackage: 512, threadsPerCore: 2 },
+  { cpus: 32768, packages: 32, coresPerPackage: 512, threadsPerCore: 2 },
+  { cpus: 65536, packages: 64, coresPerPackage: 512, threadsPerCore: 2 },
 ];
+
+/** The shapes the growth exponent is fitted on. */
+export const GROWTH_FROM_CPUS = 8192;
 
 /** The gnr-2s CPU (so the real 06-ad-01 image applies) in the given shape. */
 export function shapeMachine(s: Shape): MachineSpecInput {

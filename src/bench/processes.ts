@@ -1,21 +1,25 @@
 /**
  * Whole processes: each benchmark case in a fresh Node process (so one case's
- * JIT state and heap do not leak into the next), and the CLI timed as a
- * command against iucode_tool.
+ * JIT state and heap do not leak into the next), and the processes a user
+ * starts (the library's first simulate(), 65,536 CPUs, the CLI's inspect),
+ * timed from spawn to exit in alternation with `node -e 0` (and iucode_tool
+ * when installed), so a busy machine slows every command of a round alike.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CaseName } from './cases.js';
 import { MB, now } from './host.js';
+import type { ProcessRunReport } from './process-run.js';
 import { type Summary, summarize } from './stats.js';
 
 /** The entry a case runs through (`run.js --case NAME`). */
 const RUN_ENTRY = fileURLToPath(new URL('./run.js', import.meta.url));
 /** The CLI compiled with the benchmarks (dist-bench/cli/main.js): the same source as they measure. */
 const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+/** One library process (process-run.ts). */
+const PROCESS_RUN = fileURLToPath(new URL('./process-run.js', import.meta.url));
 
 /** A function V8 deoptimized again and again in one benchmark's process. */
 export interface DeoptLoop {
@@ -25,11 +29,80 @@ export interface DeoptLoop {
 }
 
 export interface CliTiming {
-  tool: 'hyperfine' | 'spawnSync';
   runs: number;
   inspectMs: Summary;
+  /** `node -e 0`, in the same rounds. */
+  nodeMs: Summary;
   iucodeMs: Summary | undefined;
   iucodeVersion: string | undefined;
+}
+
+/** A library process (process-run.ts) against `node -e 0`, round by round. */
+export interface ProcessTiming {
+  mode: string;
+  runs: number;
+  /** Spawn to exit. */
+  wallMs: Summary;
+  nodeMs: Summary;
+  /** The process's own figures, each summarised over the runs. */
+  importMs: Summary;
+  firstMs: Summary;
+  peakRssMB: Summary;
+  cpus: number;
+}
+
+interface Command {
+  argv: string[];
+  /** Exit codes that are not a failure. */
+  ok?: readonly number[];
+}
+
+/**
+ * `runs` rounds; each round runs every command once, the order rotating from
+ * round to round. Wall times (spawn to exit) per command, and each command's
+ * stdout per round.
+ */
+export function pairedRuns(commands: readonly Command[], runs: number): { ms: number[]; stdout: string[] }[] {
+  const out = commands.map(() => ({ ms: [] as number[], stdout: [] as string[] }));
+  for (let round = 0; round < runs; round++) {
+    for (let k = 0; k < commands.length; k++) {
+      const i = (round + k) % commands.length;
+      const c = commands[i]!;
+      const t0 = now();
+      const r = spawnSync(c.argv[0]!, c.argv.slice(1), {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+        maxBuffer: 256 * MB,
+      });
+      const ms = now() - t0;
+      if (!(c.ok ?? [0]).includes(r.status ?? -1))
+        throw new Error(`${c.argv.join(' ')} failed (exit ${r.status ?? r.signal})`);
+      out[i]!.ms.push(ms);
+      out[i]!.stdout.push(r.stdout);
+    }
+  }
+  return out;
+}
+
+/** `process-run.js MODE` against `node -e 0`: `runs` rounds after one untimed round. */
+export function timeProcess(mode: string, runs: number): ProcessTiming {
+  const node = { argv: [process.execPath, '-e', '0'] };
+  const lib = { argv: [process.execPath, PROCESS_RUN, mode] };
+  pairedRuns([node, lib], 1);
+  const [n, l] = pairedRuns([node, lib], runs);
+  const reports = l!.stdout.map((s) => JSON.parse(s.trim().split('\n').at(-1)!) as ProcessRunReport);
+  for (const r of reports)
+    if (r.outcome !== 'updated') throw new Error(`${mode}: late load ended '${r.outcome}'`);
+  return {
+    mode,
+    runs,
+    wallMs: summarize(l!.ms),
+    nodeMs: summarize(n!.ms),
+    importMs: summarize(reports.map((r) => r.importMs)),
+    firstMs: summarize(reports.map((r) => r.firstMs)),
+    peakRssMB: summarize(reports.map((r) => r.peakRssMB)),
+    cpus: reports[0]!.cpus,
+  };
 }
 
 /** Functions V8 deoptimized at least this often in one benchmark: a deopt loop, not warm-up. */
@@ -73,62 +146,28 @@ function which(cmd: string): string | undefined {
   return undefined;
 }
 
-function shellQuote(s: string): string {
-  return /^[\w./@:=-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-/** `inspect <dir>` as a process, and `iucode_tool -l <dir>` when installed: hyperfine if present, else spawnSync. */
+/** `inspect <dir>` as a process against `node -e 0` and `iucode_tool -l <dir>` (when installed), in alternating rounds. */
 export function timeCli(dir: string, quick: boolean): CliTiming {
   const iucode = which('iucode_tool');
-  const inspectCmd = [process.execPath, CLI, 'inspect', dir];
-  const iucodeCmd = iucode ? [iucode, '-l', dir] : undefined;
   const runs = quick ? 5 : 20;
-  const check = spawnSync(inspectCmd[0]!, inspectCmd.slice(1), { encoding: 'utf8', maxBuffer: 64 * MB });
-  if (check.status !== 0 && check.status !== 1) throw new Error(`inspect failed: exit ${check.status}`);
   let iucodeVersion: string | undefined;
   if (iucode) {
     const v = spawnSync(iucode, ['--version'], { encoding: 'utf8' });
     iucodeVersion = `${v.stdout}${v.stderr}`.trim().split('\n')[0];
   }
-
-  const hyperfine = which('hyperfine');
-  if (hyperfine) {
-    const out = join(mkdtempSync(join(tmpdir(), 'ucode-bench-')), 'hyperfine.json');
-    const cmds = [inspectCmd, ...(iucodeCmd ? [iucodeCmd] : [])].map((c) => c.map(shellQuote).join(' '));
-    const r = spawnSync(
-      hyperfine,
-      ['-N', '--warmup', '3', '--runs', String(runs), '--style', 'none', '-i', '--export-json', out, ...cmds],
-      { encoding: 'utf8', stdio: ['ignore', 'ignore', 'inherit'] },
-    );
-    if (r.status === 0) {
-      const parsed: unknown = JSON.parse(readFileSync(out, 'utf8'));
-      const results = (parsed as { results: { times: number[] }[] }).results;
-      rmSync(dirname(out), { recursive: true, force: true });
-      const ms = (i: number): Summary => summarize(results[i]!.times.map((s) => s * 1000));
-      return {
-        tool: 'hyperfine',
-        runs,
-        inspectMs: ms(0),
-        iucodeMs: iucodeCmd ? ms(1) : undefined,
-        iucodeVersion,
-      };
-    }
-    process.stderr.write('bench: hyperfine failed; timing the commands with spawnSync\n');
-  }
-  const time = (cmd: string[]): Summary => {
-    const times: number[] = [];
-    for (let i = 0; i < runs + 3; i++) {
-      const t0 = now();
-      spawnSync(cmd[0]!, cmd.slice(1), { stdio: 'ignore' });
-      if (i >= 3) times.push(now() - t0);
-    }
-    return summarize(times);
-  };
+  // inspect exits 1 when a file in the folder is rejected: still a full run.
+  const commands: Command[] = [
+    { argv: [process.execPath, CLI, 'inspect', dir], ok: [0, 1] },
+    { argv: [process.execPath, '-e', '0'] },
+    ...(iucode ? [{ argv: [iucode, '-l', dir] }] : []),
+  ];
+  pairedRuns(commands, 2);
+  const [inspect, node, tool] = pairedRuns(commands, runs);
   return {
-    tool: 'spawnSync',
     runs,
-    inspectMs: time(inspectCmd),
-    iucodeMs: iucodeCmd ? time(iucodeCmd) : undefined,
+    inspectMs: summarize(inspect!.ms),
+    nodeMs: summarize(node!.ms),
+    iucodeMs: tool ? summarize(tool.ms) : undefined,
     iucodeVersion,
   };
 }

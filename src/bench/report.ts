@@ -12,8 +12,9 @@ import type {
   Rate,
   ScalingResult,
 } from './cases.js';
-import { type CliTiming, DEOPT_LOOP, type DeoptLoop } from './processes.js';
-import { fitPowerLaw } from './stats.js';
+import { GROWTH_FROM_CPUS } from './late-load.js';
+import { type CliTiming, DEOPT_LOOP, type DeoptLoop, type ProcessTiming } from './processes.js';
+import { fitPowerLaw, type PowerFit } from './stats.js';
 
 export interface Results {
   env: {
@@ -29,7 +30,11 @@ export interface Results {
   hotPath?: HotPathResult;
   lateLoad?: LateLoadResult;
   memory?: MemoryResult;
+  /** The library's first simulate() in a fresh process. */
+  startup?: ProcessTiming;
   scaling?: ScalingResult;
+  /** A process simulating 65,536 CPUs. */
+  big?: ProcessTiming;
   parse?: ParseResult;
   cli?: CliTiming;
   campaign?: CampaignResult;
@@ -43,21 +48,50 @@ const f2 = (x: number): string => x.toFixed(2);
 const mrate = (x: number): string => `${f1(x / 1e6)} M/s`;
 const pass = (ok: boolean): string => (ok ? 'PASS' : 'FAIL');
 
+/** The targets `npm run bench` judges (issue 5/9). */
+export const TARGETS = {
+  /** Re-staging one machine, median MMIO writes per second. */
+  restageRate: 500e6,
+  /** A package's staging on a fresh machine, median MMIO writes per second. */
+  freshRate: 300e6,
+  /** gnr-2s late load, warm, ms. */
+  lateLoadMs: 50,
+  /** The first simulate() (defaults) in a fresh process, ms. */
+  firstCallMs: 30,
+  /** A whole process simulating 65,536 CPUs: wall ms and peak RSS MB. */
+  bigProcessMs: 500,
+  bigProcessMB: 250,
+  /** Growth of the late load's time from 8,192 to 65,536 CPUs: fitted exponent. */
+  growthExponent: 1.1,
+  parseMBps: 1000,
+} as const;
+
 const RESULT_COLUMNS: readonly TableColumn[] = [
   { header: '#' },
   { header: 'measurement' },
-  { header: 'result' },
-  { header: 'vs baseline' },
+  { header: 'now' },
+  { header: 'detail' },
   { header: 'target' },
   { header: 'pass' },
 ];
 
-/** A hot-path run of the model: its rate, and how it compares with the two loops. */
+/** A hot-path run of the model: its rate (median, batch mean), and how it compares with the two loops. */
 function modelCells(h: HotPathResult, run: Rate): [string, string] {
+  const batch = run.batchPerSecond !== undefined ? `; batch mean ${mrate(run.batchPerSecond)}` : '';
   return [
-    `${mrate(run.perSecond)} writes (${f2(run.ms.median)} ms / package; p10 ${mrate(h.counts.writes / (run.ms.p10 / 1000))})`,
+    `${mrate(run.perSecond)} (${f2(run.ms.median)} ms / package; p10 ${mrate(h.counts.writes / (run.ms.p10 / 1000))}${batch})`,
     `${f2(run.perSecond / h.floor.perSecond)} x floor, ${f2(run.perSecond / h.plain.perSecond)} x plain loop`,
   ];
+}
+
+/** The exponent of the staged late load's growth over the shapes from GROWTH_FROM_CPUS up. */
+export function growthFit(s: ScalingResult): PowerFit | undefined {
+  const pts = s.points.filter((p) => p.cpus >= GROWTH_FROM_CPUS);
+  if (pts.length < 2) return undefined;
+  return fitPowerLaw(
+    pts.map((p) => p.cpus),
+    pts.map((p) => p.staged.median),
+  );
 }
 
 /** The results table (Markdown), the one BENCHMARKS.md shows. */
@@ -83,22 +117,29 @@ function table(r: Results): string {
     ]);
     rows.push([
       '1',
-      'mailbox hot path, trace off (driver -> Machine -> bus -> device), steady state',
+      'mailbox hot path, re-staging one machine (MMIO writes/s)',
       ...modelCells(h, h.modelWarm),
-      '>= 150 M/s',
-      pass(h.modelWarm.perSecond >= 150e6),
+      `>= ${TARGETS.restageRate / 1e6} M/s`,
+      pass(h.modelWarm.perSecond >= TARGETS.restageRate),
     ]);
     rows.push([
       '1',
-      'same, first staging on a fresh machine (new 1.6 MB device buffer)',
+      'same, a package on a fresh machine (the image staged before in the process)',
       ...modelCells(h, h.model),
-      '-',
-      '-',
+      `>= ${TARGETS.freshRate / 1e6} M/s`,
+      pass(h.model.perSecond >= TARGETS.freshRate),
     ]);
     rows.push([
       '1',
-      'mailbox hot path, mmiotrace recording on',
-      `${mrate(h.modelTrace.perSecond)} writes (${f2(h.modelTrace.ms.median)} ms / package)`,
+      "same, a fresh machine and nothing staged before (a process's first staging: new buffer, checksum)",
+      ...modelCells(h, h.modelNew),
+      `>= ${TARGETS.freshRate / 1e6} M/s`,
+      pass(h.modelNew.perSecond >= TARGETS.freshRate),
+    ]);
+    rows.push([
+      '1',
+      'same, mmiotrace recording on (every dword through writel())',
+      `${mrate(h.modelTrace.perSecond)} (${f2(h.modelTrace.ms.median)} ms / package)`,
       `${f2(h.modelTrace.ms.median / h.model.ms.median)} x the time of trace off`,
       '-',
       '-',
@@ -109,10 +150,10 @@ function table(r: Results): string {
     rows.push([
       '2',
       'whole late load, gnr-2s (512 CPUs, 2 packages staged), warm',
-      `${f1(l.median)} ms (p10 ${f1(l.p10)}, p90 ${f1(l.p90)}); ${(1000 / l.median).toFixed(0)} loads/s`,
-      h ? `of which 2 x doStage() of case 1 = ${f1(2 * h.model.ms.median)} ms` : '-',
-      '< 50 ms',
-      pass(l.median < 50),
+      `${f1(l.median)} ms (p10 ${f1(l.p10)}, p90 ${f1(l.p90)})`,
+      `${(1000 / l.median).toFixed(0)} loads/s`,
+      `< ${TARGETS.lateLoadMs} ms`,
+      pass(l.median < TARGETS.lateLoadMs),
     ]);
   }
   if (r.memory) {
@@ -126,28 +167,50 @@ function table(r: Results): string {
       '-',
     ]);
   }
+  if (r.startup) {
+    const t = r.startup;
+    rows.push([
+      '2',
+      'first simulate() in a fresh process (defaults: gnr-2s, synthetic image)',
+      `${f1(t.firstMs.median)} ms (p90 ${f1(t.firstMs.p90)})`,
+      `library import ${f1(t.importMs.median)} ms; process ${f1(t.wallMs.median)} ms vs node -e 0 ${f1(t.nodeMs.median)} ms; ${t.runs} rounds`,
+      `<= ${TARGETS.firstCallMs} ms`,
+      pass(t.firstMs.median <= TARGETS.firstCallMs),
+    ]);
+  }
   if (r.scaling) {
     const pts = r.scaling.points;
-    const staged = fitPowerLaw(
-      pts.map((p) => p.cpus),
-      pts.map((p) => p.staged.median),
-    );
+    const growth = growthFit(r.scaling);
+    const grown = pts.filter((p) => p.cpus >= GROWTH_FROM_CPUS);
+    if (growth) {
+      rows.push([
+        '3',
+        `late load vs CPUs (${grown.map((p) => p.cpus).join(', ')}; packages grow with CPUs): fitted exponent`,
+        `${f2(growth.exponent)} (R^2 ${f2(growth.r2)})`,
+        `times ${grown.map((p) => f1(p.staged.median)).join(' / ')} ms`,
+        `<= ${TARGETS.growthExponent}`,
+        pass(growth.exponent <= TARGETS.growthExponent),
+      ]);
+    }
     const big = pts[pts.length - 1]!;
     rows.push([
       '3',
-      `late load vs CPUs (${pts.map((p) => p.cpus).join(', ')}): fitted exponent`,
-      `${f2(staged.exponent)} (R^2 ${f2(staged.r2)})`,
-      `times ${pts.map((p) => f1(p.staged.median)).join(' / ')} ms`,
-      '<= 1.1',
-      pass(staged.exponent <= 1.1),
+      `late load, ${big.cpus} CPUs, in a warm process`,
+      `${f1(big.staged.median)} ms`,
+      `staging off ${f1(big.unstaged.median)} ms`,
+      '-',
+      '-',
     ]);
+  }
+  if (r.big) {
+    const b = r.big;
     rows.push([
       '3',
-      `late load, ${big.cpus} CPUs`,
-      `${f1(big.staged.median)} ms`,
-      '-',
-      '< 1 s',
-      pass(big.staged.median < 1000),
+      `${b.cpus.toLocaleString('en')} CPUs, whole process (start, import, simulate(), exit)`,
+      `${f2(b.wallMs.median / 1000)} s, peak RSS ${f1(b.peakRssMB.median)} MB`,
+      `simulate() ${f1(b.firstMs.median)} ms, import ${f1(b.importMs.median)} ms; node -e 0 ${f2(b.nodeMs.median / 1000)} s; ${b.runs} rounds`,
+      `<= ${TARGETS.bigProcessMs / 1000} s, <= ${TARGETS.bigProcessMB} MB`,
+      pass(b.wallMs.median <= TARGETS.bigProcessMs && b.peakRssMB.median <= TARGETS.bigProcessMB),
     ]);
   }
   if (r.parse) {
@@ -158,19 +221,21 @@ function table(r: Results): string {
       `parse + validate ${p.files} file${p.files === 1 ? '' : 's'} (${f1(p.bytes / 1e6)} MB, ${p.blobs} blobs)${p.synthetic ? ' [synthetic]' : ''}`,
       `${mbps.toFixed(0)} MB/s (${f2(p.run.ms.median)} ms)`,
       p.zeroCopy ? 'zero-copy: yes' : 'zero-copy: NO',
-      '>= 1000 MB/s',
-      pass(mbps >= 1000 && p.zeroCopy),
+      `>= ${TARGETS.parseMBps} MB/s`,
+      pass(mbps >= TARGETS.parseMBps && p.zeroCopy),
     ]);
   }
   if (r.cli) {
     const c = r.cli;
     rows.push([
       '4',
-      `\`inspect <folder>\` as a process vs \`iucode_tool -l\` (${c.tool}, ${c.runs} runs)`,
+      `\`inspect <folder>\` as a process (${c.runs} rounds with node -e 0${c.iucodeMs ? ' and iucode_tool -l' : ''})`,
       `${f1(c.inspectMs.median)} ms`,
-      c.iucodeMs
-        ? `iucode_tool ${f1(c.iucodeMs.median)} ms (${f1(c.inspectMs.median / c.iucodeMs.median)} x)`
-        : 'iucode_tool not installed',
+      `node -e 0 ${f1(c.nodeMs.median)} ms; ${
+        c.iucodeMs
+          ? `iucode_tool ${f1(c.iucodeMs.median)} ms (${f1(c.inspectMs.median / c.iucodeMs.median)} x)`
+          : 'iucode_tool not installed'
+      }`,
       '-',
       '-',
     ]);
@@ -199,16 +264,16 @@ const SCALING_COLUMNS: readonly TableColumn[] = [
 ].map((header): TableColumn => ({ header, align: 'right' }));
 
 function scalingTable(s: ScalingResult): string {
-  const pts = s.points;
-  const staged = fitPowerLaw(
-    pts.map((p) => p.cpus),
-    pts.map((p) => p.staged.median),
-  );
-  const unstaged = fitPowerLaw(
-    pts.map((p) => p.cpus),
-    pts.map((p) => p.unstaged.median),
-  );
-  const rows = pts.map((p) => [
+  const pts = s.points.filter((p) => p.cpus >= GROWTH_FROM_CPUS);
+  const staged = growthFit(s);
+  const unstaged =
+    pts.length >= 2
+      ? fitPowerLaw(
+          pts.map((p) => p.cpus),
+          pts.map((p) => p.unstaged.median),
+        )
+      : undefined;
+  const rows = s.points.map((p) => [
     String(p.cpus),
     String(p.packages),
     f1(p.staged.median),
@@ -219,8 +284,16 @@ function scalingTable(s: ScalingResult): string {
   return [
     ...formatTable(SCALING_COLUMNS, rows, { style: 'markdown' }),
     '',
-    `Fitted exponent (time ~ CPUs^b, least squares on log-log): staged b = ${f2(staged.exponent)} (R^2 ${f2(staged.r2)}), staging off b = ${f2(unstaged.exponent)} (R^2 ${f2(unstaged.r2)}).`,
+    staged && unstaged
+      ? `Fitted exponent from ${GROWTH_FROM_CPUS} CPUs up (time ~ CPUs^b, least squares on log-log): staged b = ${f2(staged.exponent)} (R^2 ${f2(staged.r2)}), staging off b = ${f2(unstaged.exponent)} (R^2 ${f2(unstaged.r2)}).`
+      : '',
   ].join('\n');
+}
+
+function processLine(what: string, t: ProcessTiming): string {
+  const s = (x: { median: number; p10: number; p90: number }): string =>
+    `${f1(x.median)} (p10 ${f1(x.p10)}, p90 ${f1(x.p90)})`;
+  return `${what}, ${t.runs} rounds against node -e 0: process ${s(t.wallMs)} ms, node -e 0 ${s(t.nodeMs)} ms; inside it: import ${s(t.importMs)} ms, simulate() ${s(t.firstMs)} ms; peak RSS ${s(t.peakRssMB)} MB.`;
 }
 
 function details(r: Results): string {
@@ -230,7 +303,7 @@ function details(r: Results): string {
     const c = h.counts;
     out.push(
       `Hot path: image ${h.image}, largest blob ${h.blobBytes.toLocaleString('en')} bytes; one package's doStage() = ${c.writes.toLocaleString('en')} MMIO writes (${c.wrdata.toLocaleString('en')} WRDATA) + ${c.reads.toLocaleString('en')} reads (the mmiotrace recorder saw ${h.recordedWrites.toLocaleString('en')} + ${h.recordedReads.toLocaleString('en')}).`,
-      `  median ms: floor ${f2(h.floor.ms.median)}, plain loop ${f2(h.plain.ms.median)}, model ${f2(h.model.ms.median)} (p10 ${f2(h.model.ms.p10)}, p90 ${f2(h.model.ms.p90)}), model+trace ${f2(h.modelTrace.ms.median)}`,
+      `  median ms: floor ${f2(h.floor.ms.median)}, plain loop ${f2(h.plain.ms.median)}, re-staging ${f2(h.modelWarm.ms.median)} (batch mean ${f2(h.modelWarm.batchMs?.median ?? Number.NaN)}), fresh machine ${f2(h.model.ms.median)} (p10 ${f2(h.model.ms.p10)}, p90 ${f2(h.model.ms.p90)}, batch mean ${f2(h.model.batchMs?.median ?? Number.NaN)}), nothing staged before ${f2(h.modelNew.ms.median)} (batch mean ${f2(h.modelNew.batchMs?.median ?? Number.NaN)}), trace on ${f2(h.modelTrace.ms.median)}`,
     );
   }
   if (r.lateLoad) out.push(`Late load: image ${r.lateLoad.image}.`);
@@ -240,7 +313,9 @@ function details(r: Results): string {
       `Memory, cold first run (JIT compiling as it goes): peak heap +${f1(m.peakHeapMB)} MB, buffers +${f1(m.peakExternalMB)} MB, ${f1(m.allocatedMB)} MB allocated, ${m.gcs} GCs; RSS ${f1(m.rssBeforeMB)} MB before, peak ${f1(m.peakRssMB)} MB.`,
     );
   }
+  if (r.startup) out.push(processLine('Start-up', r.startup));
   if (r.scaling) out.push('', scalingTable(r.scaling), '');
+  if (r.big) out.push(processLine('65,536 CPUs', r.big));
   if (r.parse)
     out.push(
       `Parse: ${r.parse.dir}${r.parse.synthetic ? ' (synthetic: no microcode folder found)' : ''}, ${r.parse.rejectedFiles} files rejected.`,
@@ -248,7 +323,7 @@ function details(r: Results): string {
   if (r.cli) {
     const c = r.cli;
     out.push(
-      `CLI: inspect median ${f1(c.inspectMs.median)} ms (min ${f1(c.inspectMs.min)}), iucode_tool ${c.iucodeMs ? `${f1(c.iucodeMs.median)} ms (min ${f1(c.iucodeMs.min)}; ${c.iucodeVersion ?? ''})` : 'absent'}.`,
+      `CLI: inspect median ${f1(c.inspectMs.median)} ms (min ${f1(c.inspectMs.min)}), node -e 0 ${f1(c.nodeMs.median)} ms, iucode_tool ${c.iucodeMs ? `${f1(c.iucodeMs.median)} ms (min ${f1(c.iucodeMs.min)}; ${c.iucodeVersion ?? ''})` : 'absent'}.`,
     );
   }
   if (r.campaign) out.push(`Campaign outcomes: ${JSON.stringify(r.campaign.outcomes)}.`);

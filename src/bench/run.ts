@@ -5,7 +5,7 @@
  *   node --expose-gc dist-bench/bench/run.js --case NAME         one benchmark, JSON on stdout
  *   node dist-bench/bench/run.js --summarize-profile F.cpuprofile [--top N]   self time per function
  *
- * Benchmarks (--only): hot-path, late-load, memory, scaling, parse, cli, campaign, fleet.
+ * Benchmarks (--only): hot-path, late-load, memory, startup, scaling, cpus-65536, parse, cli, campaign, fleet.
  *
  * The Node entry: it finds the microcode files, runs each benchmark in a fresh
  * child process (`--case NAME`, so one benchmark's JIT state and heap do not
@@ -31,7 +31,7 @@ import {
 import { type FleetBenchResult, formatFleetBench } from './fleet.js';
 import { cpuModel, findFirmware, now } from './host.js';
 import { REAL_IMAGE_NAME, syntheticGnrFile } from './images.js';
-import { runChild, timeCli } from './processes.js';
+import { runChild, timeCli, timeProcess } from './processes.js';
 import { type CpuProfile, formatResults, type Results, summarizeProfile } from './report.js';
 
 async function main(argv: string[]): Promise<void> {
@@ -91,7 +91,15 @@ async function main(argv: string[]): Promise<void> {
     if (want('late-load'))
       results.lateLoad = runChild<LateLoadResult>('late-load', env, quick, results.deoptLoops);
     if (want('memory')) results.memory = runChild<MemoryResult>('memory', env, quick, results.deoptLoops);
+    if (want('startup')) {
+      process.stderr.write('bench: startup ...\n');
+      results.startup = timeProcess('startup', quick ? 5 : 15);
+    }
     if (want('scaling')) results.scaling = runChild<ScalingResult>('scaling', env, quick, results.deoptLoops);
+    if (want('cpus-65536')) {
+      process.stderr.write('bench: cpus-65536 ...\n');
+      results.big = timeProcess('cpus-65536', quick ? 3 : 9);
+    }
     if (want('parse')) results.parse = runChild<ParseResult>('parse', env, quick, results.deoptLoops);
     if (want('cli')) {
       process.stderr.write('bench: cli ...\n');
