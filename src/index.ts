@@ -56,6 +56,7 @@ export {
   type FleetShapeReport,
   fleetJson,
   formatFleetSummary,
+  type HostSummary,
   type InventoryImage,
   type InventoryRow,
   type InventoryValue,

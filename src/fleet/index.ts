@@ -59,7 +59,7 @@ export {
   type WaveGroup,
   type Where,
 } from './report-types.js';
-export { type FleetFigures, type HostSummary, readProbeDocument } from './summary.js';
+export { type FleetFigures, type HostSummary, readProbeDocument, summaryKey } from './summary.js';
 export { formatFleetSummary, longDuration, RISK_LABELS, VERDICT_LABELS } from './text.js';
 
 import type { FleetReport } from './report-types.js';

@@ -148,14 +148,17 @@ export class FleetPlanner {
       this.problem({ file: where.file, line: read.line ?? where.line }, read.message);
       return false;
     }
-    const index = this.entryFor(
-      `s:${summaryKey(read.summary)}`,
-      () => ({ summary: read.summary, job: null }),
-      where,
-      'probe-json',
-    );
-    this.count(index, 1, () => name, { name, row: null, file: where.file, line: where.line });
+    this.addProbeSummary(read.summary, where, name);
     return true;
+  }
+
+  /**
+   * One probe report already read (readProbeDocument, e.g. in a worker thread); `key` is its
+   * summaryKey() when the reader computed it.
+   */
+  addProbeSummary(summary: HostSummary, where: Where, name: string, key = summaryKey(summary)): void {
+    const index = this.entryFor(`s:${key}`, () => ({ summary, job: null }), where, 'probe-json');
+    this.count(index, 1, () => name, { name, row: null, file: where.file, line: where.line });
   }
 
   /** One saved probe tree, as its files were collected (collectHostFiles over the tree). */
