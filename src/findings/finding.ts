@@ -26,6 +26,8 @@ export interface FindingParts {
   withProposal: string[];
   /** A paragraph that could be a patch's changelog evidence. */
   evidence: string[];
+  /** Headings where the usual ones do not fit (a finding about the model rather than the kernel). */
+  labels?: { measured?: string; proposal?: string; withProposal?: string; evidence?: string };
 }
 
 export function finding(p: FindingParts): Finding {
@@ -38,19 +40,19 @@ export function finding(p: FindingParts): Finding {
     '',
     ...commandBlock(...p.reproduce),
     '',
-    '**Measured** (6.19, as merged):',
+    p.labels?.measured ? `**${p.labels.measured}:**` : '**Measured** (6.19, as merged):',
     '',
     ...p.measured,
     '',
-    '**Proposed change:**',
+    `**${p.labels?.proposal ?? 'Proposed change'}:**`,
     '',
     ...p.proposal,
     '',
-    '**With the change:**',
+    `**${p.labels?.withProposal ?? 'With the change'}:**`,
     '',
     ...p.withProposal,
     '',
-    '**Changelog evidence:**',
+    `**${p.labels?.evidence ?? 'Changelog evidence'}:**`,
     '',
     ...p.evidence.map((l) => (l === '' ? '>' : `> ${l}`)),
   ];
