@@ -393,59 +393,22 @@ export class Machine implements HostPort, CpuAvailability {
   }
 
   /**
-   * Whether a staged copy equals an image, by staged buffer, then image buffer
-   * and the two ranges: packages that staged one image share its buffer
-   * (mailbox/shared-images.ts), so the bytes are compared once, not per package.
+   * Whether a staged copy (its bytes view: packages that staged one image share
+   * it, mailbox/shared-images.ts) equals the image a core was given, for the
+   * last image compared with it: the bytes are compared once, not per core or
+   * per package.
    */
-  private readonly stagedMatches = new WeakMap<
-    ArrayBufferLike,
-    WeakMap<ArrayBufferLike, Map<string, boolean>>
-  >();
-
-  /** The last staged copy and image compared (packages share staged buffers), and whether they matched. */
-  private lastMatch: {
-    buffer: ArrayBufferLike;
-    offset: number;
-    length: number;
-    image: Uint8Array;
-    same: boolean;
-  } = { buffer: new ArrayBuffer(0), offset: -1, length: -1, image: new Uint8Array(0), same: false };
+  private readonly stagedMatches = new WeakMap<Uint8Array, { image: Uint8Array; same: boolean }>();
 
   /** Rules (a)-(c): only a completed stage of exactly this image makes the load cheap. */
   private stagedCopyMatches(pkg: number, image: Uint8Array): boolean {
     const device = this.devices[pkg];
     const staged = device?.stagedImage();
     if (!device || !staged || device.inProgress()) return false;
-    const m = this.lastMatch;
-    if (
-      m.image === image &&
-      m.buffer === staged.buffer &&
-      m.offset === staged.byteOffset &&
-      m.length === staged.length
-    )
-      return m.same;
-    const same = this.stagedEquals(staged, image);
-    this.lastMatch = { buffer: staged.buffer, offset: staged.byteOffset, length: staged.length, image, same };
-    return same;
-  }
-
-  private stagedEquals(staged: Uint8Array, image: Uint8Array): boolean {
-    let byImage = this.stagedMatches.get(staged.buffer);
-    if (!byImage) {
-      byImage = new WeakMap();
-      this.stagedMatches.set(staged.buffer, byImage);
-    }
-    let byRange = byImage.get(image.buffer);
-    if (!byRange) {
-      byRange = new Map();
-      byImage.set(image.buffer, byRange);
-    }
-    const key = `${staged.byteOffset}:${staged.length}:${image.byteOffset}:${image.length}`;
-    let same = byRange.get(key);
-    if (same === undefined) {
-      same = bytesEqual(staged, image);
-      byRange.set(key, same);
-    }
+    const known = this.stagedMatches.get(staged);
+    if (known !== undefined && known.image === image) return known.same;
+    const same = bytesEqual(staged, image);
+    this.stagedMatches.set(staged, { image, same });
     return same;
   }
 

@@ -29,7 +29,7 @@ import {
   STATUS_ERROR_READY,
   STATUS_READY,
 } from './registers.js';
-import { sameWords, sharedImages } from './shared-images.js';
+import { type SharedImage, sameWords, sharedImages } from './shared-images.js';
 
 /** Host behaviour the device refuses; each one ends the transaction with ERROR|READY. */
 export const MISUSE_KINDS = [
@@ -208,10 +208,14 @@ export class MailboxDevice implements MmioDevice {
   /** `image` is a recycled buffer: what this transfer did not send still holds old data. */
   private imageStale = false;
   /**
-   * `image` is a verified image shared read-only (shared-images.ts): every
+   * `image` is this verified image shared read-only (shared-images.ts): every
    * chunk received so far equals it. Never written; never recycled.
    */
-  private imageShared = false;
+  private sharedWith: SharedImage | undefined = undefined;
+  /** A verified own buffer is shared: no shared image of its size, or this transfer differed from it. */
+  private shareOnVerify = false;
+  /** Transfers started since power-on. */
+  private transfers = 0;
 
   // Sticky fault state.
   /** A sticky `respond` script: every GO is answered by it until ABORT. */
@@ -333,9 +337,9 @@ export class MailboxDevice implements MmioDevice {
     this.xfer = XFER_IDLE;
     // Keep the reassembly buffer for the next transfer: a fresh 1.6 MB buffer
     // costs more in first-touch page faults than the whole dword stream.
-    if (this.image !== undefined && !this.imageShared) this.spare = this.image;
+    if (this.image !== undefined && this.sharedWith === undefined) this.spare = this.image;
     this.image = undefined;
-    this.imageShared = false;
+    this.sharedWith = undefined;
     this.imageBytes = 0;
     this.expected = 0;
     this.received.clear();
@@ -518,9 +522,15 @@ export class MailboxDevice implements MmioDevice {
         return;
       }
       this.imageBytes = this.announced;
-      const shared = sharedImages.get(this.imageBytes / 4);
-      this.imageShared = shared !== undefined;
-      this.image = shared ?? this.ownBuffer();
+      const words = this.imageBytes / 4;
+      const shared = sharedImages.get(words);
+      // A device's first transfer compares with the shared image; a device that
+      // stages again takes a buffer of its own once and recycles it (copying into
+      // a buffer paged in and a checksum cost less than the comparison).
+      this.sharedWith = this.transfers === 0 ? shared : undefined;
+      this.transfers++;
+      this.image = this.sharedWith?.words ?? this.ownBuffer();
+      this.shareOnVerify = shared === undefined;
       this.expected = 0;
       this.received.clear();
       this.plan.start(this.imageBytes);
@@ -530,8 +540,9 @@ export class MailboxDevice implements MmioDevice {
     // Parts received before were checked to be the same: storing the whole chunk is exact.
     const start = REQUEST_HEADER_DWORDS;
     const count = bytes / 4;
-    if (this.imageShared && !sameWords(this.req, start, this.image!, offset / 4, count)) this.unshare();
-    if (!this.imageShared) this.image!.set(this.req.subarray(start, start + count), offset / 4);
+    if (this.sharedWith !== undefined && !sameWords(this.req, start, this.image!, offset / 4, count))
+      this.unshare();
+    if (this.sharedWith === undefined) this.image!.set(this.req.subarray(start, start + count), offset / 4);
     this.received.add(offset, offset + bytes);
     const next = this.rerequestForever ? offset : this.plan.next(offset);
     if (next === END_OF_IMAGE) {
@@ -563,7 +574,9 @@ export class MailboxDevice implements MmioDevice {
       return true;
     });
     this.image = own;
-    this.imageShared = false;
+    this.sharedWith = undefined;
+    // The shared image is not this one: this one is shared when verified.
+    this.shareOnVerify = true;
   }
 
   private finish(tx: MailboxTransaction): void {
@@ -574,9 +587,9 @@ export class MailboxDevice implements MmioDevice {
   private verify(): boolean {
     this.expected = END_OF_IMAGE;
     // Every byte arrived and equals a verified image: it is that image (checksum included).
-    if (this.imageShared && !this.received.covers(0, this.imageBytes)) this.unshare();
+    if (this.sharedWith !== undefined && !this.received.covers(0, this.imageBytes)) this.unshare();
     const image = this.image!;
-    if (this.imageShared) return this.complete(image);
+    if (this.sharedWith !== undefined) return this.complete(image);
     if (this.imageStale) {
       // What a fresh buffer would hold where no chunk arrived: zeros.
       this.received.forEachGap(this.imageBytes, (from, to) => image.fill(0, from >>> 2, to >>> 2));
@@ -586,17 +599,16 @@ export class MailboxDevice implements MmioDevice {
       this.xfer = XFER_FAILED;
       return false;
     }
-    sharedImages.put(image);
-    this.imageShared = true;
+    if (this.shareOnVerify) this.sharedWith = sharedImages.put(image);
     return this.complete(image);
   }
 
   private complete(image: Uint32Array): true {
     this.xfer = XFER_COMPLETE;
     this.staged = image;
-    this.stagedBytes = LITTLE_ENDIAN
-      ? new Uint8Array(image.buffer, image.byteOffset, image.byteLength)
-      : toBytes(image);
+    this.stagedBytes =
+      this.sharedWith?.bytes ??
+      (LITTLE_ENDIAN ? new Uint8Array(image.buffer, image.byteOffset, image.byteLength) : toBytes(image));
     this.stats.completions++;
     this.completedThisGo = true;
     return true;
