@@ -53,10 +53,13 @@ export function plainProtocolState(words: Uint32Array): PlainProtocolState {
  * and the chunk dword by dword into a request buffer (each charging the clock),
  * GO copies the chunk into the image, the 4 response dwords are read and
  * acknowledged, and the whole image is checksummed at the end. What a model
- * without bus, device object or driver would cost.
+ * without bus, device object or driver would cost. The chunk and the checksum
+ * are functions of their own, called hundreds of times: one long loop would be
+ * compiled on-stack-replaced before the code after it ever ran, and V8 would
+ * then deoptimise at its end on every call (a deopt loop, as in sumWords).
  */
 export function plainProtocol(s: PlainProtocolState): void {
-  const { words, req, resp, image, clock } = s;
+  const { words, resp, image, clock } = s;
   const total = words.length;
   let writes = 1; // ABORT
   clock.now += 100;
@@ -64,22 +67,10 @@ export function plainProtocol(s: PlainProtocolState): void {
   while (offset !== 0xffff_ffff) {
     const first = offset >>> 2;
     const count = Math.min(1024, total - first);
-    let n = 0;
-    req[n++] = 0x8086 | (0xb << 16);
-    clock.now += 100;
-    req[n++] = 4 + count;
-    clock.now += 100;
-    req[n++] = 3;
-    clock.now += 100;
-    req[n++] = 0;
-    clock.now += 100;
-    const end = first + count;
-    for (let i = first; i < end; i++) {
-      req[n++] = words[i]!;
-      clock.now += 100;
-    }
+    const n = plainChunk(s, first, count);
     clock.now += 100; // GO
-    image.set(req.subarray(4, n), first);
+    image.set(s.req.subarray(4, n), first);
+    const end = first + count;
     const next = end >= total ? 0xffff_ffff : end * 4;
     resp[0] = 0x8086 | (0xb << 16);
     resp[1] = 4;
@@ -96,9 +87,35 @@ export function plainProtocol(s: PlainProtocolState): void {
     offset = resp[2]!;
   }
   let sum = 0;
-  for (let i = 0; i < total; i++) sum = (sum + image[i]!) | 0;
+  for (let at = 0; at < total; at += 4096) sum = (sum + plainSum(image, at, Math.min(total, at + 4096))) | 0;
   if (sum !== 0) throw new Error('plainProtocol: image checksum is not 0');
   s.writes = writes;
+}
+
+/** One request: both headers and `count` dwords from `first`, each charging the clock; returns the dwords written. */
+function plainChunk(s: PlainProtocolState, first: number, count: number): number {
+  const { words, req, clock } = s;
+  let n = 0;
+  req[n++] = 0x8086 | (0xb << 16);
+  clock.now += 100;
+  req[n++] = 4 + count;
+  clock.now += 100;
+  req[n++] = 3;
+  clock.now += 100;
+  req[n++] = 0;
+  clock.now += 100;
+  const end = first + count;
+  for (let i = first; i < end; i++) {
+    req[n++] = words[i]!;
+    clock.now += 100;
+  }
+  return n;
+}
+
+function plainSum(words: Uint32Array, from: number, to: number): number {
+  let sum = 0;
+  for (let i = from; i < to; i++) sum = (sum + words[i]!) | 0;
+  return sum;
 }
 
 export interface StagingRun {

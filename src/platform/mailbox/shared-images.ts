@@ -56,8 +56,39 @@ function toBytes(dwords: Uint32Array): Uint8Array {
 
 export const sharedImages = new SharedImages();
 
-/** Whether `words[wordsAt, wordsAt + count)` equals `image[imageAt, imageAt + count)`. */
+/**
+ * Whether `words[wordsAt, wordsAt + count)` equals `image[imageAt, imageAt +
+ * count)`, bit for bit. Two dwords at a time as float64 when both ranges are
+ * 8-byte aligned (the comparison is a third of the staging time; V8 compares
+ * float64 elements faster than uint32 ones here): equal doubles have equal bits
+ * except +0 and -0, so a zero is checked as dwords; NaNs never compare equal,
+ * and any pair that differs as doubles is checked as dwords too.
+ */
 export function sameWords(
+  words: Uint32Array,
+  wordsAt: number,
+  image: Uint32Array,
+  imageAt: number,
+  count: number,
+): boolean {
+  const a = words.byteOffset + wordsAt * 4;
+  const b = image.byteOffset + imageAt * 4;
+  if ((a & 7) !== 0 || (b & 7) !== 0) return sameDwords(words, wordsAt, image, imageAt, count);
+  const pairs = count >>> 1;
+  const x = new Float64Array(words.buffer, a, pairs);
+  const y = new Float64Array(image.buffer, b, pairs);
+  for (let k = 0; k < pairs; k++) {
+    const v = x[k]!;
+    if (v !== y[k]! || v === 0) {
+      const i = 2 * k;
+      if (words[wordsAt + i] !== image[imageAt + i] || words[wordsAt + i + 1] !== image[imageAt + i + 1])
+        return false;
+    }
+  }
+  return (count & 1) === 0 || words[wordsAt + count - 1] === image[imageAt + count - 1];
+}
+
+function sameDwords(
   words: Uint32Array,
   wordsAt: number,
   image: Uint32Array,
