@@ -145,7 +145,7 @@ export function caseFleet(quick: boolean): FleetBenchResult {
     const report = JSON.parse(readFileSync(json, 'utf8')) as {
       inputs: { hosts: number; shapes: number; simulated: number };
     };
-    if (!quick) runs.push(runFleet(csv, json, undefined), runFleet(csv, json, '1'));
+    if (!quick) runs.push(runFleet(csv, json, undefined), runFleet(csv, json, '2'));
     const smallDir = join(dir, 'small');
     const small = runFleet(
       writeFleetBenchInput(smallDir, FLEET_BENCH_HOSTS / 10),

@@ -89,8 +89,17 @@ function costOf(texts: readonly string[]): CostModelOverrides | null {
   }
 }
 
+/**
+ * Worker threads only where they pay: on the 2-vCPU benchmark VM, two workers were slower than
+ * one thread (each compiles the simulator again, and two simulations at once ran slower there;
+ * BENCHMARKS.md, "Fleet"), so below 4 CPUs the model runs in this thread.
+ */
+export function defaultJobs(cpus = availableParallelism()): number {
+  return cpus >= 4 ? cpus : 1;
+}
+
 function jobsOf(text: string | undefined): number {
-  if (text === undefined) return availableParallelism();
+  if (text === undefined) return defaultJobs();
   if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 256)
     throw new UsageError(`--jobs expects a number of threads from 1 to 256, got '${printable(text)}'`);
   return Number(text);
