@@ -348,6 +348,20 @@ describe('buffers the device reuses and shares', () => {
     expect(b.device.stagedImage()).toEqual(y);
     expect(a.device.stagedImage()).toEqual(x);
   });
+
+  it('leaving a shared image in the middle of the checksummed part: the checksum counts what came before', () => {
+    // Y is X with two dwords of chunk 1 changed so that the sum stays 0: a valid other image.
+    const x = buildImage(12_288, { revision: 0x2b00_0a00 });
+    const y = x.slice();
+    const v = new DataView(y.buffer);
+    v.setUint32(4100, (v.getUint32(4100, true) + 1) >>> 0, true);
+    v.setUint32(4104, (v.getUint32(4104, true) - 1) >>> 0, true);
+    sharedImages.clear();
+    expect(referenceStage(makeRig(), x).result).toBe('OK');
+    const b = makeRig();
+    expect(referenceStage(b, y).result).toBe('OK');
+    expect(b.device.stagedImage()).toEqual(y);
+  });
 });
 
 // ---- whole runs: every output of simulate() ----
