@@ -281,7 +281,7 @@ export function renderFleetReport(input: FleetReportInput): string {
     `<section><h2>Stop window</h2><p class="note">All CPUs of a host stand still for its stop window. Of the ${grouped(r.stopWindow.hosts)} hosts that would load; "with staging" stages wherever the CPU can (on Linux 6.19+), "as planned" stages only where the CPU and the running kernel both do.</p>
 <figure class="chart">${histogramSvg(stopWindowHistogram(r), r.settings.pauseBudgetNs)}</figure>
 <table class="stats"${attr('stop-window-stats')}><thead><tr><th></th><th>hosts</th><th>min</th><th>median</th><th>p99</th><th>max</th></tr></thead><tbody>${statsRow('with staging', r.stopWindow.withStaging, 'with-staging')}${statsRow('without staging', r.stopWindow.withoutStaging, 'without-staging')}${statsRow('as planned', r.stopWindow.asPlanned, 'as-planned')}</tbody></table>
-<p class="note">Staging time outside the stop window: ${escapeHtml(longDuration(t.asPlanned.totalNs))} over ${grouped(t.asPlanned.hosts)} hosts as planned; ${escapeHtml(longDuration(t.ifAllCapableStaged.totalNs))} if all ${grouped(t.ifAllCapableStaged.hosts)} capable hosts staged.</p></section>`,
+<p class="note">Staging time outside the stop window: ${escapeHtml(longDuration(t.asPlanned.totalNs))} over ${grouped(t.asPlanned.hosts)} hosts as planned; ${escapeHtml(longDuration(t.ifAllCapableStaged.totalNs))} if all ${grouped(t.ifAllCapableStaged.hosts)} capable hosts that would load staged.</p></section>`,
     `<section><h2>Hosts at risk</h2><p class="note">Pause budget <b>${escapeHtml(duration(r.settings.pauseBudgetNs))}</b>: ${escapeHtml(r.settings.pauseBudgetSource)}.</p>${(
       Object.keys(RISK_LABELS) as RiskKind[]
     )

@@ -144,8 +144,8 @@ export function formatFleetSummary(r: FleetReport, opts: { maxWaveRows?: number 
   out.push(
     '',
     t.hosts > 0
-      ? `staging time ${plural(t.hosts, 'host')} stage as planned: ${longDuration(t.totalNs)} in all, outside the stop window (${duration(t.maxNs)} at most on one host)${all.hosts > t.hosts ? `; ${longDuration(all.totalNs)} if all ${grouped(all.hosts)} capable hosts staged` : ''}`
-      : `staging time no host stages as planned${all.hosts > 0 ? ` (${longDuration(all.totalNs)} if the ${grouped(all.hosts)} capable hosts staged on Linux 6.19+)` : ''}`,
+      ? `staging time ${plural(t.hosts, 'host')} stage as planned: ${longDuration(t.totalNs)} in all, outside the stop window (${duration(t.maxNs)} at most on one host)${all.hosts > t.hosts ? `; ${longDuration(all.totalNs)} if all ${grouped(all.hosts)} capable hosts that would load staged` : ''}`
+      : `staging time no host stages as planned${all.hosts > 0 ? ` (${longDuration(all.totalNs)} if the ${grouped(all.hosts)} capable hosts that would load staged on Linux 6.19+)` : ''}`,
     '',
   );
 
