@@ -21,6 +21,10 @@ export interface ProcessRunReport {
   importMs: number;
   /** The simulate() call, ms (the first in the process). */
   firstMs: number;
+  /** CPU time of the process (every thread: V8 compiles on helper threads) during that call, ms. */
+  firstCpuMs: number;
+  /** CPU time of the whole process, ms: less sensitive than wall time to other load on the machine. */
+  processCpuMs: number;
   outcome: string;
   cpus: number;
   /** Peak resident set of the process, MB. */
@@ -37,12 +41,16 @@ async function main(mode: string): Promise<void> {
     const machine = { extends: 'gnr-2s', name: 'bench-65536', ...BIG_SHAPE };
     run = () => lib.simulate({ machine, trace: false });
   } else throw new Error(`unknown mode '${mode}'`);
+  const c1 = process.cpuUsage();
   const result = run();
   const t2 = performance.now();
+  const c2 = process.cpuUsage();
   const report: ProcessRunReport = {
     mode,
     importMs: t1 - t0,
     firstMs: t2 - t1,
+    firstCpuMs: (c2.user - c1.user + c2.system - c1.system) / 1000,
+    processCpuMs: (c2.user + c2.system) / 1000,
     outcome: result.outcome,
     cpus: result.machine.cpus,
     peakRssMB: process.resourceUsage().maxRSS / 1024,

@@ -47,6 +47,8 @@ export interface ProcessTiming {
   /** The process's own figures, each summarised over the runs. */
   importMs: Summary;
   firstMs: Summary;
+  firstCpuMs: Summary;
+  processCpuMs: Summary;
   peakRssMB: Summary;
   cpus: number;
 }
@@ -100,6 +102,8 @@ export function timeProcess(mode: string, runs: number): ProcessTiming {
     nodeMs: summarize(n!.ms),
     importMs: summarize(reports.map((r) => r.importMs)),
     firstMs: summarize(reports.map((r) => r.firstMs)),
+    firstCpuMs: summarize(reports.map((r) => r.firstCpuMs)),
+    processCpuMs: summarize(reports.map((r) => r.processCpuMs)),
     peakRssMB: summarize(reports.map((r) => r.peakRssMB)),
     cpus: reports[0]!.cpus,
   };

@@ -293,7 +293,7 @@ function scalingTable(s: ScalingResult): string {
 function processLine(what: string, t: ProcessTiming): string {
   const s = (x: { median: number; p10: number; p90: number }): string =>
     `${f1(x.median)} (p10 ${f1(x.p10)}, p90 ${f1(x.p90)})`;
-  return `${what}, ${t.runs} rounds against node -e 0: process ${s(t.wallMs)} ms, node -e 0 ${s(t.nodeMs)} ms; inside it: import ${s(t.importMs)} ms, simulate() ${s(t.firstMs)} ms; peak RSS ${s(t.peakRssMB)} MB.`;
+  return `${what}, ${t.runs} rounds against node -e 0: process ${s(t.wallMs)} ms (CPU ${s(t.processCpuMs)} ms), node -e 0 ${s(t.nodeMs)} ms; inside it: import ${s(t.importMs)} ms, simulate() ${s(t.firstMs)} ms (CPU ${s(t.firstCpuMs)} ms); peak RSS ${s(t.peakRssMB)} MB.`;
 }
 
 function details(r: Results): string {

@@ -203,9 +203,19 @@ export class MachineSpecError extends Error {
   override name = 'MachineSpecError';
 }
 
+/**
+ * zod generates and compiles a fast parser for an object schema at its first
+ * parse; a process that parses one machine (the CLI, a first simulate()) pays
+ * more for that than it saves, so the first parse goes without (same result,
+ * same errors) and later ones get the compiled parser.
+ */
+let specParsedBefore = false;
+const JITLESS = { jitless: true } as const;
+
 /** Validate a machine description; the error names the offending field. */
 export function parseMachineSpec(input: unknown): MachineSpec {
-  const r = MachineSpecSchema.safeParse(input);
+  const r = MachineSpecSchema.safeParse(input, specParsedBefore ? undefined : JITLESS);
+  specParsedBefore = true;
   if (r.success) return r.data;
   const issue = r.error.issues[0]!;
   const path = issue.path.map(String);

@@ -11,6 +11,7 @@ import { MmioBus } from './bus.js';
 import { type CpuAvailability, CrossCallFault, type HostPort, MsrFault } from './host-port.js';
 import { type MachineSpec, type PackageConfig, PackageConfigSchema } from './machine-spec.js';
 import { MailboxDevice } from './mailbox/device.js';
+import { sameWords } from './mailbox/shared-images.js';
 import { PhysicalMemory } from './memory.js';
 import { Rng } from './rng.js';
 import { buildTopology, type Topology } from './topology.js';
@@ -115,7 +116,10 @@ export class Machine implements HostPort, CpuAvailability {
     this.packageConfig = [];
     this.devices = [];
     // Packages the spec does not configure share one default configuration (read only).
-    const defaults = spec.packageConfig.length < spec.packages ? PackageConfigSchema.parse({}) : undefined;
+    const defaults =
+      spec.packageConfig.length < spec.packages
+        ? PackageConfigSchema.parse({}, { jitless: true })
+        : undefined;
     for (let p = 0; p < spec.packages; p++) {
       const config = spec.packageConfig[p] ?? defaults!;
       this.packageConfig.push(config);
@@ -437,17 +441,20 @@ interface ApplyTarget {
   verdict: 'ok' | 'corrupt' | 'other-cpu';
 }
 
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+/** Whether two byte ranges are equal (exported for tests). */
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   const n = a.length;
-  let i = 0;
-  // Four bytes at a time when both views are dword aligned (the staged copy always is).
+  const dwords = n >>> 2;
+  // Dword by dword (two at a time where both are 8-byte aligned) when both views
+  // are dword aligned (the staged copy always is), then the tail bytes.
   if (a.byteOffset % 4 === 0 && b.byteOffset % 4 === 0) {
-    const wa = new Uint32Array(a.buffer, a.byteOffset, n >>> 2);
-    const wb = new Uint32Array(b.buffer, b.byteOffset, n >>> 2);
-    for (let w = 0; w < wa.length; w++) if (wa[w] !== wb[w]) return false;
-    i = n & ~3;
+    const wa = new Uint32Array(a.buffer, a.byteOffset, dwords);
+    const wb = new Uint32Array(b.buffer, b.byteOffset, dwords);
+    if (!sameWords(wa, 0, wb, 0, dwords)) return false;
+    for (let i = dwords * 4; i < n; i++) if (a[i] !== b[i]) return false;
+    return true;
   }
-  for (; i < n; i++) if (a[i] !== b[i]) return false;
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
   return true;
 }

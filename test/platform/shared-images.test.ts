@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { bytesEqual } from '../../src/platform/machine.js';
 import { sameWords } from '../../src/platform/mailbox/shared-images.js';
 
 /** The plain definition: dword by dword. */
@@ -47,5 +48,35 @@ describe('sameWords: bit-for-bit equality of two dword ranges', () => {
       ),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('bytesEqual (staged copy against the image in memory)', () => {
+  it('agrees with a byte loop for any offsets, lengths and special dwords', () => {
+    const byte = fc.nat({ max: 255 });
+    fc.assert(
+      fc.property(
+        fc.array(byte, { maxLength: 80 }),
+        fc.nat({ max: 9 }),
+        fc.nat({ max: 9 }),
+        fc.option(fc.tuple(fc.nat({ max: 79 }), byte), { nil: undefined }),
+        fc.boolean(),
+        (base, ao, bo, change, signedZero) => {
+          const a = new Uint8Array(base.length + 10);
+          const b = new Uint8Array(base.length + 10);
+          a.set(base, ao);
+          b.set(base, bo);
+          // -0 against +0 in one float64 lane: the sign byte alone differs.
+          if (signedZero && base.length >= 8) b[bo + 7] = (b[bo + 7]! ^ 0x80) & 0xff;
+          if (change && change[0] < base.length) b[bo + change[0]] = change[1];
+          const x = a.subarray(ao, ao + base.length);
+          const y = b.subarray(bo, bo + base.length);
+          const expected = x.every((v, i) => v === y[i]);
+          expect(bytesEqual(x, y)).toBe(expected);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+    expect(bytesEqual(new Uint8Array(3), new Uint8Array(4))).toBe(false);
   });
 });
