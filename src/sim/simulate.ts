@@ -164,7 +164,8 @@ export function simulate(opts: SimulateOptions = {}): SimulationResult {
   });
 
   core.init();
-  const revisionsBefore = Uint32Array.from({ length: topo.cpus }, (_, cpu) => machine.revisionOf(cpu));
+  const revisionsBefore = new Uint32Array(topo.cpus);
+  for (let cpu = 0; cpu < topo.cpus; cpu++) revisionsBefore[cpu] = machine.revisionOf(cpu);
   machine.runAt(Math.max(reloadAtNs, machine.now()));
   const load = core.reload();
 
