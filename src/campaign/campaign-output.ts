@@ -64,7 +64,7 @@ export function formatCampaignReport(
   return `${out.join('\n')}\n`;
 }
 
-/** The campaign as JSON (schema ucode-staging/campaign@1), each failing run with its replay. */
+/** The campaign as JSON (schema ucode-staging/campaign@2), each failing run with its replay. */
 export function campaignJson(
   report: CampaignReport,
   space: CampaignSpace,

@@ -87,7 +87,7 @@ export interface InvariantTally {
 }
 
 export interface CampaignReport {
-  schema: 'ucode-staging/campaign@1';
+  schema: 'ucode-staging/campaign@2';
   seed: number;
   runs: number;
   rows: TableRow[];
@@ -467,7 +467,7 @@ export function mergeCampaignParts(parts: readonly CampaignPart[], maxFailures =
     )
     .map(report);
   return {
-    schema: 'ucode-staging/campaign@1',
+    schema: 'ucode-staging/campaign@2',
     seed: all.seed,
     runs: all.runs,
     rows: sortedRows,

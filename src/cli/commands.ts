@@ -123,7 +123,7 @@ export const CAMPAIGN: CommandSpec = {
   name: 'campaign',
   summary: 'many seeded runs over a space of machines, faults and policies, with invariant checks',
   usage: '[--runs N] [--seed S] [options]',
-  description: `Run N seeded simulations over a space of machines, mailbox profiles, faults, policies and HZ, and check invariants on every run: every run ends; a completed staging left a byte-identical copy; every core ends at the new or the old revision; a staging failure's errno and log line match the fault; the policy was obeyed; the host never misuses the mailbox; the same seed gives the same result. Prints a table by fault kind and policy. Any failing run can be replayed exactly with 'ucode-staging simulate' (see --failing).
+  description: `Run N seeded simulations over a space of machines, mailbox profiles, faults, policies and HZ, and check invariants on every run: every run ends; a completed staging left a byte-identical copy; every core ends at the new or the old revision; a staging failure's errno and log line match the fault; the policy was obeyed; the host never misuses the mailbox; the kernel's limits hold to the step (1 s rendezvous and sibling waits, 0.5 s offline kick, 10,000 polls, the 2x budget); the same seed gives the same result. Prints a table by fault kind and policy. Any failing run can be replayed exactly with 'ucode-staging simulate' (see --failing).
 
 Lists are comma-separated; each run draws one value of each. 'campaign merge PART.json...' joins the parts written by --shard into the report of the whole campaign (see docs/campaign-scale.md).`,
   options: [
@@ -178,7 +178,7 @@ Lists are comma-separated; each run draws one value of each. 'campaign merge PAR
       'failing',
       "the failing runs: seed, violations and the exact 'ucode-staging simulate' command that replays each (machine files are written beside FILE)",
     ),
-    json('campaign@1', 'the whole report (with --shard: the part, schema campaign-part@1)'),
+    json('campaign@2', 'the whole report (with --shard: the part, schema campaign-part@1)'),
   ],
   exit: [
     ['0', 'no invariant violated'],
@@ -199,7 +199,7 @@ export const CAMPAIGN_MERGE: CommandSpec = {
     "Join the parts that 'campaign --shard K/N --json PART.json' wrote into the report of the whole campaign: the same table, tally, failing runs and JSON as one unsharded run (only the wall time differs). The parts must cover every run exactly once.",
   options: [
     output('failing', 'the failing runs and their replay commands, as for campaign'),
-    json('campaign@1', 'the whole report'),
+    json('campaign@2', 'the whole report'),
   ],
   operands: { name: 'PART.json...', path: true, required: true },
   exit: [

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { INVARIANT_NAMES } from '../campaign/invariants.js';
-import type { CampaignPart } from '../campaign/run-campaign.js';
+import type { CampaignPart, CampaignReport } from '../campaign/run-campaign.js';
 import { ALL_FAULT_CHOICES, type FaultPlacement, STAGING_POLICIES } from '../campaign/space.js';
 import { PolicySchema } from '../kernel/policy.js';
 import { CostModelOverridesSchema, MachineSpecSchema } from '../platform/machine-spec.js';
@@ -17,12 +17,7 @@ import { Count, def, doc, exactly, Ns } from './wire.js';
  * (HEX_JSON_FIELDS), a failing run's `machineFile` holds its signature and
  * initial revision as "0xa06d1" where campaign@1 had numbers: a new shape, so @2.
  */
-export const CAMPAIGN_SCHEMA = 'ucode-staging/campaign@2';
-/**
- * What src/campaign still prints in `schema` for that @2 shape (run-campaign.ts
- * names it campaign@1). Accepted until it prints CAMPAIGN_SCHEMA; then drop it.
- */
-export const CAMPAIGN_SCHEMA_AS_PRINTED = 'ucode-staging/campaign@1';
+export const CAMPAIGN_SCHEMA = 'ucode-staging/campaign@2' satisfies CampaignReport['schema'];
 export const CAMPAIGN_PART_SCHEMA = 'ucode-staging/campaign-part@1' satisfies CampaignPart['schema'];
 
 const Rate = z.number().min(0).max(1);
@@ -138,10 +133,7 @@ const totals = {
 };
 
 export const CampaignJson = z.strictObject({
-  schema: doc(
-    z.enum([CAMPAIGN_SCHEMA, CAMPAIGN_SCHEMA_AS_PRINTED]),
-    `"${CAMPAIGN_SCHEMA}"; "${CAMPAIGN_SCHEMA_AS_PRINTED}" is accepted because the project still prints it for this shape.`,
-  ),
+  schema: doc(z.literal(CAMPAIGN_SCHEMA), `"${CAMPAIGN_SCHEMA}"`),
   ...common,
   rows: z.array(TableRowJson),
   total: TableRowJson,

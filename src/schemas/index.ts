@@ -16,7 +16,6 @@ import { jsonSchemaExtras, outputRegistry } from './wire.js';
 export {
   CAMPAIGN_PART_SCHEMA,
   CAMPAIGN_SCHEMA,
-  CAMPAIGN_SCHEMA_AS_PRINTED,
   CampaignJson,
   CampaignPartJson,
   CampaignSpaceJson,

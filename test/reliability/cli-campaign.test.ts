@@ -74,7 +74,7 @@ describe('campaign command', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toBe(`wrote ${file}\n`);
     const report = JSON.parse(readFileSync(file, 'utf8'));
-    expect(report.schema).toBe('ucode-staging/campaign@1');
+    expect(report.schema).toBe('ucode-staging/campaign@2');
     expect(report.runs).toBe(50);
     expect(report.total.runs).toBe(50);
     expect(report.space.policies).toEqual(['auto', 'off', 'require']);

@@ -84,8 +84,7 @@ describe('campaign@2: real reports validate', () => {
     };
     expect(doc.failing.length).toBeGreaterThan(0);
     expect(doc.failing.every((f) => f.replay !== null)).toBe(true);
-    // src/campaign still names this shape campaign@1; the schema is campaign@2 (docs/outputs.md).
-    expect([CAMPAIGN_SCHEMA, 'ucode-staging/campaign@1']).toContain(doc.schema);
+    expect(doc.schema).toBe(CAMPAIGN_SCHEMA);
   });
 
   it('shards: each part, and the report `campaign merge` makes of them', async () => {
