@@ -403,16 +403,20 @@ export class Machine implements HostPort, CpuAvailability {
    * per package.
    */
   private readonly stagedMatches = new WeakMap<Uint8Array, { image: Uint8Array; same: boolean }>();
+  private lastMatch: { staged: Uint8Array; image: Uint8Array; same: boolean } | undefined = undefined;
 
   /** Rules (a)-(c): only a completed stage of exactly this image makes the load cheap. */
   private stagedCopyMatches(pkg: number, image: Uint8Array): boolean {
     const device = this.devices[pkg];
     const staged = device?.stagedImage();
     if (!device || !staged || device.inProgress()) return false;
+    // Every core of a load asks about the same pair: the last answer first.
+    const last = this.lastMatch;
+    if (last !== undefined && last.staged === staged && last.image === image) return last.same;
     const known = this.stagedMatches.get(staged);
-    if (known !== undefined && known.image === image) return known.same;
-    const same = bytesEqual(staged, image);
-    this.stagedMatches.set(staged, { image, same });
+    const same = known !== undefined && known.image === image ? known.same : bytesEqual(staged, image);
+    if (known === undefined || known.image !== image) this.stagedMatches.set(staged, { image, same });
+    this.lastMatch = { staged, image, same };
     return same;
   }
 

@@ -17,7 +17,7 @@ export interface Topology {
   /** `apicid & (threads_per_core - 1) == 0`: the cpu_primary_thread_mask. */
   isPrimary: Uint8Array;
   /** CPUs of each global core, in CPU-number order. */
-  coreCpus: Uint32Array[];
+  coreCpus: (readonly number[])[];
 }
 
 export function buildTopology(
@@ -62,17 +62,11 @@ export function buildTopology(
       for (let t = 0; t < threads; t++) place(p, c, t);
     });
   }
-  // Each core's CPUs in CPU-number order: one array grouped by core (a counting
-  // sort), each core's list a view of it (no array per core to fill and copy).
-  const coreCount = packages * cores;
-  const start = new Uint32Array(coreCount + 1);
-  for (let i = 0; i < n; i++) start[topo.coreOf[i]! + 1]!++;
-  for (let c = 0; c < coreCount; c++) start[c + 1]! += start[c]!;
-  const fill = start.slice(0, coreCount);
-  const byCore = new Uint32Array(n);
-  for (let i = 0; i < n; i++) byCore[fill[topo.coreOf[i]!]!++] = i;
-  const coreCpus: Uint32Array[] = new Array(coreCount);
-  for (let c = 0; c < coreCount; c++) coreCpus[c] = byCore.subarray(start[c]!, start[c + 1]!);
+  // Each core's CPUs in CPU-number order, as small arrays of numbers (a typed
+  // array per core costs three times the memory: 32,768 cores on large machines).
+  const coreCpus: number[][] = new Array(packages * cores);
+  for (let c = 0; c < coreCpus.length; c++) coreCpus[c] = [];
+  for (let i = 0; i < n; i++) coreCpus[topo.coreOf[i]!]!.push(i);
   topo.coreCpus = coreCpus;
   return topo;
 }
