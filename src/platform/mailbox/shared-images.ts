@@ -75,17 +75,31 @@ export function sameWords(
   const b = image.byteOffset + imageAt * 4;
   if ((a & 7) !== 0 || (b & 7) !== 0) return sameDwords(words, wordsAt, image, imageAt, count);
   const pairs = count >>> 1;
-  const x = new Float64Array(words.buffer, a, pairs);
-  const y = new Float64Array(image.buffer, b, pairs);
+  // Float64 views of the whole buffers, made once per buffer (a view per call is garbage per chunk).
+  const x = float64View(words.buffer);
+  const y = float64View(image.buffer);
+  const xAt = a >>> 3;
+  const yAt = b >>> 3;
   for (let k = 0; k < pairs; k++) {
-    const v = x[k]!;
-    if (v !== y[k]! || v === 0) {
+    const v = x[xAt + k]!;
+    if (v !== y[yAt + k]! || v === 0) {
       const i = 2 * k;
       if (words[wordsAt + i] !== image[imageAt + i] || words[wordsAt + i + 1] !== image[imageAt + i + 1])
         return false;
     }
   }
   return (count & 1) === 0 || words[wordsAt + count - 1] === image[imageAt + count - 1];
+}
+
+const float64Views = new WeakMap<ArrayBufferLike, Float64Array>();
+
+function float64View(buffer: ArrayBufferLike): Float64Array {
+  let view = float64Views.get(buffer);
+  if (view === undefined) {
+    view = new Float64Array(buffer, 0, buffer.byteLength >>> 3);
+    float64Views.set(buffer, view);
+  }
+  return view;
 }
 
 function sameDwords(
