@@ -19,7 +19,7 @@ export function cliMarkdown(commands: readonly CommandSpec[]): string {
     '',
   ];
   for (const c of commands) {
-    out.push(`## ${c.name}`, '', c.summary.charAt(0).toUpperCase() + c.summary.slice(1) + '.', '');
+    out.push(`## ${c.name}`, '', `${c.summary.charAt(0).toUpperCase()}${c.summary.slice(1)}.`, '');
     out.push('```', `ucode-staging ${c.name} ${c.usage}`.trimEnd(), '```', '');
     for (const para of c.description.split(/\n\s*\n/)) out.push(para.replace(/\s+/g, ' ').trim(), '');
     out.push('| option | meaning | default |', '| --- | --- | --- |');

@@ -66,9 +66,8 @@ describe('one description per command: help, man page, completion', () => {
 
 describe('docs/cli.md', () => {
   it('is what the command table generates (regenerate: ucode-staging help --markdown > docs/cli.md)', () => {
-    // The formatter pads the tables' columns: compare with runs of spaces and dashes folded.
-    const fold = (text: string) => text.replace(/ {2,}/g, ' ').replace(/-{3,}/g, '---');
-    expect(fold(readFileSync('docs/cli.md', 'utf8'))).toBe(fold(cliMarkdown(COMMANDS)));
+    // A generated file: biome leaves it alone (biome.json), so it is compared byte for byte.
+    expect(readFileSync('docs/cli.md', 'utf8')).toBe(cliMarkdown(COMMANDS));
   });
 });
 
