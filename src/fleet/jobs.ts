@@ -8,9 +8,10 @@ import type { FirmwareFile } from '../probe/firmware-search.js';
 import { type HostFacts, INTEL, readHostFacts } from '../probe/host-facts.js';
 import type { HostFiles } from '../probe/host-files.js';
 import { type Prediction, type PredictionFigures, predict } from '../probe/prediction.js';
+import { updateOf } from '../probe/probe-report.js';
 import { readStagingFacts, type StagingFacts } from '../probe/staging-facts.js';
 import { findUpdate, type UpdateFacts } from '../probe/update.js';
-import { confirmWithModel, judge, type Verdict } from '../probe/verdict.js';
+import { confirmWithModel, judge, type Verdict, verdict } from '../probe/verdict.js';
 import { syntheticImageFor } from '../sim/synthetic.js';
 import type { FleetFigures, HostSummary } from './summary.js';
 
@@ -159,19 +160,6 @@ function runTreeJob(job: TreeJob): HostSummary {
 
 // ---- saved probe trees ----
 
-function updateOf(facts: HostFacts): UpdateFacts | null {
-  const { identity, firmware, firmwareName, bootRevision, loader } = facts;
-  if (identity.vendor !== INTEL || firmware === null || firmwareName === null || identity.signature === null)
-    return null;
-  if (bootRevision === null) return null;
-  return findUpdate(
-    firmwareName,
-    firmware,
-    { signature: identity.signature, platformId: facts.platformId.value ?? 0, revision: bootRevision },
-    { forceMinrev: loader.forceMinrev.value, minrevCheck: loader.hasMinrevCheck ?? true },
-  );
-}
-
 function baseOfFacts(facts: HostFacts, update: UpdateFacts | null, staging: StagingFacts): TreeJob['base'] {
   const { identity, topology, loader } = facts;
   const blob = update?.blob ?? update?.refusedBlob ?? null;
@@ -256,24 +244,10 @@ export function treeEntry(
 
 // ---- inventory rows ----
 
-function verdictOf(kind: Verdict['kind'], summary: string, more: Partial<Verdict> = {}): Verdict {
-  return {
-    kind,
-    summary,
-    reasons: [],
-    advice: null,
-    requiredRevision: null,
-    reloadReturns: null,
-    taints: null,
-    caveats: [],
-    ...more,
-  };
-}
-
 /** The verdict of an inventory host from its update, in the probe's terms (src/probe/verdict.ts). */
 export function inventoryVerdict(update: UpdateFacts, lateLoading: boolean): Verdict {
   if (!lateLoading)
-    return verdictOf(
+    return verdict(
       'cannot-late-load',
       'cannot late-load on this kernel: late loading is off (the inventory says so)',
       { reasons: ['late loading is off (the inventory says so)'] },
@@ -283,17 +257,17 @@ export function inventoryVerdict(update: UpdateFacts, lateLoading: boolean): Ver
     case 'no-file':
     case 'no-match':
     case 'already-current':
-      return verdictOf('no-update', `no update: ${update.reason}`, {
+      return verdict('no-update', `no update: ${update.reason}`, {
         reasons: [update.reason],
         reloadReturns: '-ENOENT',
       });
     case 'rejected':
-      return verdictOf('no-update', `no update: ${update.file.path} would be rejected`, {
+      return verdict('no-update', `no update: ${update.file.path} would be rejected`, {
         reasons: [update.reason, ...(update.rejection ? [`failed check: ${update.rejection}`] : [])],
         reloadReturns: '-EBADFD',
       });
     case 'refused-minrev':
-      return verdictOf(
+      return verdict(
         'refused-minrev',
         'would be refused by the minimum-revision rule (force_minrev is on): reload returns -ENOENT',
         {
@@ -304,13 +278,13 @@ export function inventoryVerdict(update: UpdateFacts, lateLoading: boolean): Ver
         },
       );
     case 'new-unsafe':
-      return verdictOf(
+      return verdict(
         'unsafe',
         `would load ${hex(update.currentRevision)} -> ${hex(blob!.revision)} as unsafe and taint the kernel`,
         { reasons: [update.reason], reloadReturns: '0', taints: true },
       );
     case 'new-safe':
-      return verdictOf('safe', `would load ${hex(update.currentRevision)} -> ${hex(blob!.revision)} safely`, {
+      return verdict('safe', `would load ${hex(update.currentRevision)} -> ${hex(blob!.revision)} safely`, {
         reasons: [update.reason],
         reloadReturns: '0',
         taints: false,

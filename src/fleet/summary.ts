@@ -1,22 +1,12 @@
 import { z } from 'zod';
-import { PROBE_SCHEMA } from '../probe/probe-report.js';
+import { PROBE_SCHEMA, type ProbeFiguresJson } from '../probe/probe-report.js';
 import { VERDICT_KINDS, type VerdictKind } from '../probe/verdict.js';
 
 /** A revision or signature as every JSON of the project prints it: "0x10003a2". */
 export type Hex = string;
 
 /** One model run of a host, as `probe --json` prints it (prediction.withStaging / withoutStaging). */
-export interface FleetFigures {
-  outcome: string;
-  reloadReturns: string;
-  /** All CPUs stopped; null when the load never got there. */
-  stopWindowNs: number | null;
-  stagingNs: number;
-  /** From the write to the reload file to its return. */
-  reloadNs: number;
-  stagingPasses: number;
-  stagingOk: boolean;
-}
+export type FleetFigures = ProbeFiguresJson;
 
 /**
  * Everything fleet knows about one host except its name: the verdict, the machine, the update,

@@ -181,7 +181,8 @@ export function probeExitStatus(kind: VerdictKind): 0 | 1 {
   return kind === 'safe' ? 0 : 1;
 }
 
-function updateOf(facts: HostFacts): UpdateFacts | null {
+/** The update the kernel would pick for the host, or null when it cannot look (not Intel, no firmware, no revision). */
+export function updateOf(facts: HostFacts): UpdateFacts | null {
   const { identity, firmware, firmwareName, bootRevision, loader } = facts;
   if (identity.vendor !== INTEL || firmware === null || firmwareName === null || identity.signature === null)
     return null;

@@ -33,7 +33,8 @@ export interface Verdict {
   caveats: string[];
 }
 
-function verdict(kind: VerdictKind, summary: string, more: Partial<Verdict> = {}): Verdict {
+/** A verdict with the fields a kind does not use left empty. */
+export function verdict(kind: VerdictKind, summary: string, more: Partial<Verdict> = {}): Verdict {
   return {
     kind,
     summary,
