@@ -8,7 +8,7 @@ import type { FirmwareFile } from '../probe/firmware-search.js';
 import { type HostFacts, INTEL, readHostFacts } from '../probe/host-facts.js';
 import type { HostFiles } from '../probe/host-files.js';
 import { type Prediction, type PredictionFigures, predict } from '../probe/prediction.js';
-import { updateOf } from '../probe/probe-report.js';
+import { figuresJson, updateOf } from '../probe/probe-report.js';
 import { readStagingFacts, type StagingFacts } from '../probe/staging-facts.js';
 import { findUpdate, type UpdateFacts } from '../probe/update.js';
 import { confirmWithModel, judge, type Verdict, verdict } from '../probe/verdict.js';
@@ -100,25 +100,13 @@ export function jobKey(job: FleetJob): string {
   return JSON.stringify({ ...job, image });
 }
 
-function figuresOf(f: PredictionFigures): FleetFigures {
-  return {
-    outcome: f.outcome,
-    reloadReturns: f.returnCodeName,
-    stopWindowNs: f.stopWindowNs,
-    stagingNs: f.stagingNs,
-    reloadNs: f.reloadNs,
-    stagingPasses: f.stagingPasses,
-    stagingOk: f.stagingOk,
-  };
-}
-
 function predictionSummary(p: Prediction | null): HostSummary['prediction'] {
   if (p === null) return null;
   return {
     hypothetical: p.hypothetical,
     thisHost: p.thisHost,
-    withStaging: p.withStaging === null ? null : figuresOf(p.withStaging),
-    withoutStaging: figuresOf(p.withoutStaging),
+    withStaging: p.withStaging === null ? null : figuresJson(p.withStaging),
+    withoutStaging: figuresJson(p.withoutStaging),
     assumptions: p.assumptions,
   };
 }

@@ -238,7 +238,8 @@ function blobJson(b: BlobSummary | null): ProbeBlobJson | null {
   return { ...b, revision: hex(b.revision), minRequiredRevision: hex(b.minRequiredRevision) };
 }
 
-function figuresJson(f: PredictionFigures): ProbeFiguresJson {
+/** A model run's figures as the probe report (and the fleet) print them. */
+export function figuresJson(f: PredictionFigures): ProbeFiguresJson {
   return {
     outcome: f.outcome,
     reloadReturns: f.returnCodeName,
