@@ -7,13 +7,13 @@ import { deriveMachine, offlinePrimaryThreads } from '../probe/derived-machine.j
 import type { FirmwareFile } from '../probe/firmware-search.js';
 import { type HostFacts, INTEL, readHostFacts } from '../probe/host-facts.js';
 import type { HostFiles } from '../probe/host-files.js';
-import { type Prediction, type PredictionFigures, predict } from '../probe/prediction.js';
+import { type Prediction, predict } from '../probe/prediction.js';
 import { figuresJson, updateOf } from '../probe/probe-report.js';
 import { readStagingFacts, type StagingFacts } from '../probe/staging-facts.js';
 import { findUpdate, type UpdateFacts } from '../probe/update.js';
 import { confirmWithModel, judge, type Verdict, verdict } from '../probe/verdict.js';
 import { syntheticImageFor } from '../sim/synthetic.js';
-import type { FleetFigures, HostSummary } from './summary.js';
+import type { HostSummary } from './summary.js';
 
 // A host whose summary needs the model (a saved probe tree, an inventory row) becomes a job:
 // plain data, so it can run in a worker thread, and keyed, so equal hosts run once.
