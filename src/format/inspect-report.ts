@@ -7,7 +7,6 @@ import {
   type MicrocodeHeader,
   parseHeader,
 } from './header.js';
-import { hex } from './hex.js';
 import { scanFile } from './scan.js';
 import {
   type CpuSignature,
