@@ -8,7 +8,7 @@ import type { FirmwareFile } from '../probe/firmware-search.js';
 import { type HostFacts, INTEL, readHostFacts } from '../probe/host-facts.js';
 import type { HostFiles } from '../probe/host-files.js';
 import { type Prediction, predict } from '../probe/prediction.js';
-import { figuresJson, updateOf } from '../probe/probe-report.js';
+import { figuresJson, predictionInput, updateOf } from '../probe/probe-report.js';
 import { readStagingFacts, type StagingFacts } from '../probe/staging-facts.js';
 import { findUpdate, type UpdateFacts } from '../probe/update.js';
 import { confirmWithModel, judge, type Verdict, verdict } from '../probe/verdict.js';
@@ -192,26 +192,8 @@ export function treeEntry(
   const modelled = facts.identity.vendor === INTEL && facts.topology.cpus.length > 0;
   const cost = opts.cost ?? undefined;
   const derived = modelled ? deriveMachine(facts, staging, { cost }) : null;
-  const bytes = update?.file.bytes;
-  let hypothetical: string | null = null;
-  let forceMinrev = facts.loader.forceMinrev.value;
-  let predicted = derived !== null && bytes !== null && bytes !== undefined && update !== null;
-  switch (verdict.kind) {
-    case 'safe':
-    case 'unsafe':
-      break;
-    case 'refused-minrev':
-      hypothetical = 'if force_minrev were off (the load would then be unsafe and taint the kernel)';
-      forceMinrev = false;
-      break;
-    case 'cannot-late-load':
-      if (update?.blob === null || update === null) predicted = false;
-      hypothetical = 'on a kernel that can late-load';
-      break;
-    default:
-      predicted = false;
-  }
-  if (!predicted || derived === null || !bytes)
+  const input = derived === null ? null : predictionInput(verdict, update, facts);
+  if (derived === null || input === null)
     return { summary: { verdict: verdictSummary(verdict), ...shownBase, prediction: null } };
   return {
     job: {
@@ -220,9 +202,7 @@ export function treeEntry(
       base: shownBase,
       derived,
       staging: { support: staging.support, kernelHasStaging: staging.kernelHasStaging },
-      firmware: bytes,
-      forceMinrev,
-      hypothetical,
+      ...input,
       exactTopology: facts.topology.exact,
       cost: opts.cost ?? null,
       offlinePrimaries: offlinePrimaryThreads(derived.machine),

@@ -195,6 +195,38 @@ export function updateOf(facts: HostFacts): UpdateFacts | null {
   );
 }
 
+/**
+ * What the model runs for a verdict: the firmware, the force_minrev setting and
+ * the "what if" the run answers (a refused or impossible load is run as if it
+ * were allowed), or null when no run says anything about this host.
+ */
+export function predictionInput(
+  verdict: Verdict,
+  update: UpdateFacts | null,
+  facts: HostFacts,
+): { firmware: Uint8Array; forceMinrev: boolean; hypothetical: string | null } | null {
+  const firmware = update?.file.bytes;
+  if (!firmware || !update) return null;
+  const forceMinrev = facts.loader.forceMinrev.value;
+  switch (verdict.kind) {
+    case 'safe':
+    case 'unsafe':
+      return { firmware, forceMinrev, hypothetical: null };
+    case 'refused-minrev':
+      return {
+        firmware,
+        forceMinrev: false,
+        hypothetical: 'if force_minrev were off (the load would then be unsafe and taint the kernel)',
+      };
+    case 'cannot-late-load':
+      return update.blob === null
+        ? null
+        : { firmware, forceMinrev, hypothetical: 'on a kernel that can late-load' };
+    default:
+      return null;
+  }
+}
+
 function predictionFor(
   verdict: Verdict,
   update: UpdateFacts | null,
@@ -203,34 +235,9 @@ function predictionFor(
   facts: HostFacts,
   cost: CostModelOverrides | undefined,
 ): Prediction | null {
-  const bytes = update?.file.bytes;
-  if (!derived || !bytes || !update) return null;
-  let hypothetical: string | null = null;
-  let forceMinrev = facts.loader.forceMinrev.value;
-  switch (verdict.kind) {
-    case 'safe':
-    case 'unsafe':
-      break;
-    case 'refused-minrev':
-      hypothetical = 'if force_minrev were off (the load would then be unsafe and taint the kernel)';
-      forceMinrev = false;
-      break;
-    case 'cannot-late-load':
-      if (update.blob === null) return null;
-      hypothetical = 'on a kernel that can late-load';
-      break;
-    default:
-      return null;
-  }
-  return predict({
-    derived,
-    staging,
-    firmware: bytes,
-    forceMinrev,
-    hypothetical,
-    exactTopology: facts.topology.exact,
-    costOverrides: cost,
-  });
+  const input = predictionInput(verdict, update, facts);
+  if (!derived || !input) return null;
+  return predict({ derived, staging, ...input, exactTopology: facts.topology.exact, costOverrides: cost });
 }
 
 function blobJson(b: BlobSummary | null): ProbeBlobJson | null {
