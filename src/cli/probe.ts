@@ -9,10 +9,10 @@ import {
   probeReportJson,
   SimulationInputError,
 } from '../index.js';
-import { writeFileAtomic } from './atomic-write.js';
 import { paint } from './color.js';
 import { PROBE } from './commands.js';
-import { type Command, UsageError } from './io.js';
+import { type Command, printable, UsageError } from './io.js';
+import { planOutputs } from './output-plan.js';
 import { checkRoot, FsHostReader, saveHostFiles } from './probe-host-reader.js';
 import { helpText, parseCommand } from './spec.js';
 
@@ -58,6 +58,8 @@ export const probeCommand: Command = async (argv, io) => {
   const cost = costOf(values);
   checkRoot(root);
   if (firmwareDir !== undefined) checkRoot(firmwareDir);
+  // Checked before anything is read, with the rules of every output (output-plan.ts).
+  const plan = planOutputs([{ flag: '--machine-out', path: machineOut }], [], io);
 
   const files = collectHostFiles(new FsHostReader(root, firmwareDir), {
     firmwareFolderOnly: firmwareDir !== undefined,
@@ -86,8 +88,8 @@ export const probeCommand: Command = async (argv, io) => {
     if (machine === null)
       io.stderr('no machine file written: the model needs an Intel CPU and a readable topology\n');
     else {
-      writeFileAtomic(machineOut, `${JSON.stringify(machine, null, 2)}\n`);
-      io.stderr(`wrote ${machineOut}\n`);
+      await plan.write('--machine-out', `${JSON.stringify(machine, null, 2)}\n`);
+      if (!plan.toStdout('--machine-out')) io.stderr(`wrote ${printable(machineOut)}\n`);
     }
   }
   return report.exitStatus;

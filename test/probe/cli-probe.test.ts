@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -62,6 +62,21 @@ describe('probe CLI', () => {
     const r = simulate({ machine, firmware, seed: 1, trace: false });
     expect(r.stopWindow?.durationNs).toBe(report.prediction?.withStaging?.stopWindowNs);
     expect(r.staging.packages.length).toBe(8);
+  });
+
+  it('--machine-out follows the rules of every output: checked before the probe, devices kept', async () => {
+    const missing = await probeCli(
+      '--root',
+      hostRoot('ready-2s'),
+      '--machine-out',
+      join(tmp, 'no', 'm.json'),
+    );
+    expect(missing.code).toBe(2);
+    expect(missing.stdout).toBe('');
+    expect(missing.stderr).toMatch(/--machine-out/);
+    const dev = await probeCli('--root', hostRoot('ready-2s'), '--machine-out', '/dev/null');
+    expect(dev.code).toBe(0);
+    expect(statSync('/dev/null').isCharacterDevice()).toBe(true);
   });
 
   it('--cost and --hz reach the prediction and are named in its assumptions', async () => {

@@ -14,8 +14,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { writeFileAtomic } from '../../src/cli/atomic-write.js';
 import { UsageError } from '../../src/cli/io.js';
+import { writeFileAtomic } from '../../src/cli/output-file.js';
 import { runCli } from '../../src/cli/run.js';
 import { captureIo } from './helpers.js';
 
