@@ -2,10 +2,19 @@ import type { CpuAvailability, HostPort } from '../platform/host-port.js';
 import type { CostModel } from '../time/cost-model.js';
 import { EBADFD, EBUSY, EIO, ENOENT, EOPNOTSUPP } from './errno.js';
 import { KERNEL_LIMITS } from './limits.js';
-import type { MicrocodeOps, StagingOutcome, UcodeState } from './ops.js';
+import type { MicrocodeOps, StagingOutcome } from './ops.js';
 import type { Policy } from './policy.js';
 import { hex, hex08, type KernelLog, type TaintFlag } from './printk.js';
 import { KernelDoesNotTerminate, type NonTermination } from './stuck.js';
+import {
+  type CpuTimeline,
+  CpuTimelines,
+  RESULT_OFFLINE,
+  RESULT_OK,
+  RESULT_TIMEOUT,
+  RESULT_UPDATED,
+  resultCode,
+} from './timelines.js';
 import type { Tracer } from './trace.js';
 
 const US = 1_000;
@@ -18,23 +27,7 @@ const OFFLINE_KICK_STEPS = KERNEL_LIMITS.offlineKickUs;
 /** What `echo 1 > reload` writes: "1\n", so a successful write returns 2. */
 const RELOAD_WRITE_BYTES = 2;
 
-/** A CPU's ucode_ctrl.result after the load; 'unset' is the initial -1 (counted as failed). */
-export type CpuResult = UcodeState | 'unset';
-
-/** Where each CPU was during the late load (ns of virtual time; NaN when it did not get there). */
-export interface CpuTimeline {
-  cpu: number;
-  online: boolean;
-  primary: boolean;
-  ctrlCpu: number;
-  result: CpuResult;
-  stoppedNs: number;
-  arrivedNs: number;
-  releasedNs: number;
-  applyStartNs: number;
-  applyEndNs: number;
-  doneNs: number;
-}
+export type { CpuResult, CpuTimeline } from './timelines.js';
 
 export type LoadOutcome =
   | 'updated'
@@ -97,7 +90,8 @@ export interface LateLoadReport {
   counts: LoadCounts;
   staging: StagingOutcome | undefined;
   stopWindow: StopWindow | undefined;
-  cpus: CpuTimeline[];
+  /** Every present CPU's ucode_ctrl and timeline. */
+  timelines: CpuTimelines;
   startNs: number;
   endNs: number;
   panicMessage?: string;
@@ -117,9 +111,11 @@ export interface LateLoadRun {
   /** old_rev: boot_cpu_data.microcode before the load. */
   readonly oldRevision: number;
   /** Every present CPU in CPU order: its ucode_ctrl (control CPU, result) and where it was when. */
+  timelines: CpuTimelines;
+  /** The same as objects over `timelines` (made on first use: the load itself never needs them). */
   readonly cpus: CpuTimeline[];
-  /** cpu_online_mask: the CPUs stop_machine runs the handler on. */
-  online: CpuTimeline[];
+  /** cpu_online_mask: the CPUs stop_machine runs the handler on, in CPU order. */
+  online: Int32Array;
   /** cpu_offline_mask: soft-offlined SMT siblings that CPU 0 kicks by NMI. */
   readonly offline: number[];
   /** late_cpus_in: online CPUs not yet at the rendezvous, plus those that gave up waiting. */
@@ -233,18 +229,19 @@ export class MicrocodeCore {
 
     // Analyze the results over every present CPU.
     const c = run.counts;
-    for (const t of run.cpus) {
-      switch (t.result) {
-        case 'updated':
+    const { result, count } = run.timelines;
+    for (let cpu = 0; cpu < count; cpu++) {
+      switch (result[cpu]) {
+        case RESULT_UPDATED:
           c.updated++;
           break;
-        case 'timeout':
+        case RESULT_TIMEOUT:
           c.timedOut++;
           break;
-        case 'ok':
+        case RESULT_OK:
           c.siblings++;
           break;
-        case 'offline':
+        case RESULT_OFFLINE:
           c.offline++;
           break;
         default:
@@ -302,7 +299,7 @@ export class MicrocodeCore {
       counts: run.counts,
       staging: run.staging,
       stopWindow: end.stopWindow,
-      cpus: run.cpus,
+      timelines: run.timelines,
       startNs: run.startNs,
       endNs,
       panicMessage: end.panicMessage,
@@ -316,8 +313,11 @@ export function newLateLoadRun(startNs: number, oldRevision: number): LateLoadRu
   return {
     startNs,
     oldRevision,
-    cpus: [],
-    online: [],
+    timelines: new CpuTimelines(0),
+    get cpus(): CpuTimeline[] {
+      return this.timelines.asObjects();
+    },
+    online: new Int32Array(0),
     offline: [],
     lateCpusIn: 0,
     offlineInNmi: 0,
@@ -338,7 +338,12 @@ export function setupCpus(
 ): boolean {
   const { ops, log, topology } = o;
   const allowSmtOffline = ops.nmiSafe || ops.useNmi;
-  for (let cpu = 0; cpu < topology.cpus; cpu++) {
+  const n = topology.cpus;
+  const tl = new CpuTimelines(n);
+  run.timelines = tl;
+  const onlineCpus = new Int32Array(n);
+  let onlineCount = 0;
+  for (let cpu = 0; cpu < n; cpu++) {
     const online = topology.online(cpu);
     const primary = topology.isPrimary(cpu);
     if (!online) {
@@ -348,21 +353,13 @@ export function setupCpus(
       }
       run.offline.push(cpu);
     }
-    run.cpus.push({
-      cpu,
-      online,
-      primary,
-      ctrlCpu: online ? firstOnline(topology, cpu) : cpu,
-      result: 'unset',
-      stoppedNs: Number.NaN,
-      arrivedNs: Number.NaN,
-      releasedNs: Number.NaN,
-      applyStartNs: Number.NaN,
-      applyEndNs: Number.NaN,
-      doneNs: Number.NaN,
-    });
+    tl.count = cpu + 1;
+    tl.online[cpu] = online ? 1 : 0;
+    tl.primary[cpu] = primary ? 1 : 0;
+    tl.ctrlCpu[cpu] = online ? firstOnline(topology, cpu) : cpu;
+    if (online) onlineCpus[onlineCount++] = cpu;
   }
-  run.online = run.cpus.filter((t) => t.online);
+  run.online = onlineCpus.subarray(0, onlineCount);
   return true;
 }
 
@@ -378,34 +375,33 @@ export interface RendezvousEnv extends Pick<CoreOptions, 'cpuAvailability' | 'lo
  */
 export function rendezvous(o: RendezvousEnv, run: LateLoadRun): RendezvousOutcome {
   const { port, log, tracer } = o;
-  const { cpus, online, offline } = run;
+  const { timelines: tl, online, offline } = run;
   const T0 = port.now();
   run.lateCpusIn = online.length;
   const missing = stopCpus(o, run, T0);
-  if (missing) {
+  if (missing >= 0) {
     // multi_cpu_stop() has no timeout: every other CPU acknowledges its state and waits for this one.
-    const reason = `stop_machine never completes: CPU ${missing.cpu} never reached stop_machine`;
+    const reason = `stop_machine never completes: CPU ${missing} never reached stop_machine`;
     return {
       kind: 'hang',
-      cpu: missing.cpu,
+      cpu: missing,
       reason,
       stuck: {
         where: 'multi_cpu_stop()',
         loop: 'do { ... } while (curstate != MULTI_STOP_EXIT): each state waits for every CPU to acknowledge it',
-        reason: `CPU ${missing.cpu}'s stop_machine thread never runs, so no CPU passes the first state and none enters the microcode handler; no timeout applies and nothing is printed`,
+        reason: `CPU ${missing}'s stop_machine thread never runs, so no CPU passes the first state and none enters the microcode handler; no timeout applies and nothing is printed`,
         bound: 'none: the model knows at once that the CPU never gets there',
       },
     };
   }
   // If CPU 0 never arrives it never kicks anyone: the machine hangs in stop_machine below.
-  const cpu0Proceeds =
-    offline.length === 0 || !Number.isFinite(cpus[0]!.arrivedNs) || kickOfflineCpus(o, run);
+  const cpu0Proceeds = offline.length === 0 || !Number.isFinite(tl.arrivedNs[0]!) || kickOfflineCpus(o, run);
   // A CPU 0 that gave up on the offline siblings skips the load and never joins the count.
-  const counted = cpu0Proceeds ? online : online.filter((t) => t.cpu !== 0);
+  const counted = cpu0Proceeds ? online : online.filter((cpu) => cpu !== 0);
 
   if (waitForCpus(o, run, counted)) {
-    loadPrimaries(o, counted);
-    const panic = loadSecondaries(o, run, counted);
+    loadPrimaries(o, tl, counted);
+    const panic = loadSecondaries(o, tl, counted);
     if (panic) {
       port.runAt(panic.atNs);
       const message = `Microcode load: Primary CPU ${panic.primary} timed out`;
@@ -415,18 +411,18 @@ export function rendezvous(o: RendezvousEnv, run: LateLoadRun): RendezvousOutcom
       return { kind: 'panic', atNs: panic.atNs, primary: panic.primary, message };
     }
   } else {
-    const stuck = online.find((t) => !Number.isFinite(t.arrivedNs));
+    const stuck = online.find((cpu) => !Number.isFinite(tl.arrivedNs[cpu]!));
     // stop_machine waits for every CPU to finish the handler: it never returns.
-    if (stuck) {
-      const reason = `stop_machine never completes: CPU ${stuck.cpu} never reached the rendezvous`;
+    if (stuck !== undefined) {
+      const reason = `stop_machine never completes: CPU ${stuck} never reached the rendezvous`;
       return {
         kind: 'hang',
-        cpu: stuck.cpu,
+        cpu: stuck,
         reason,
         stuck: {
           where: 'multi_cpu_stop()',
           loop: 'do { ... } while (curstate != MULTI_STOP_EXIT): the other CPUs left the handler and wait for the last acknowledgement',
-          reason: `CPU ${stuck.cpu} passed stop_machine's barrier but never reached the microcode handler, so it never finishes its part; the others timed out in wait_for_cpus() and wait in stop_machine for it`,
+          reason: `CPU ${stuck} passed stop_machine's barrier but never reached the microcode handler, so it never finishes its part; the others timed out in wait_for_cpus() and wait in stop_machine for it`,
           bound: 'none: the model knows at once that the CPU never gets there',
         },
       };
@@ -434,9 +430,11 @@ export function rendezvous(o: RendezvousEnv, run: LateLoadRun): RendezvousOutcom
   }
 
   releaseOfflineCpus(run);
-  const startNs = -maxOf(online, (t) => -t.stoppedNs);
-  const endNs = maxOf(online, (t) => t.doneNs);
-  for (const t of online) tracer.span('stop_machine', 'stop_machine', t.cpu, t.stoppedNs, endNs);
+  const startNs = -maxOf(online, tl.stoppedNs, -1);
+  const endNs = maxOf(online, tl.doneNs, 1);
+  if (tracer.enabled) {
+    for (const cpu of online) tracer.span('stop_machine', 'stop_machine', cpu, tl.stoppedNs[cpu]!, endNs);
+  }
   return { kind: 'released', window: { startNs, endNs } };
 }
 
@@ -446,28 +444,36 @@ export function rendezvous(o: RendezvousEnv, run: LateLoadRun): RendezvousOutcom
  * through its states together: no CPU runs load_cpus_stopped() before the last
  * one has acknowledged, so the handler starts after the latest stopper. Each CPU
  * then raises an NMI to itself and reaches the handler (later if held there,
- * stallNs). Returns the CPU that never reaches stop_machine, if one does not.
+ * stallNs). Returns the CPU that never reaches stop_machine, if one does not (else -1).
  */
-function stopCpus(o: RendezvousEnv, run: LateLoadRun, T0: number): CpuTimeline | undefined {
+function stopCpus(o: RendezvousEnv, run: LateLoadRun, T0: number): number {
   const { cost, cpuAvailability } = o;
+  const { online } = run;
+  const { stoppedNs, arrivedNs } = run.timelines;
   let barrier = T0;
-  let missing: CpuTimeline | undefined;
-  run.online.forEach((t, k) => {
-    t.stoppedNs = T0 + cost.stopMachineEntryNs + k * cost.stopMachineFanoutNs;
-    const late = cpuAvailability.stopMachineDelayNs(t.cpu);
+  let missing = -1;
+  for (let k = 0; k < online.length; k++) {
+    const cpu = online[k]!;
+    let stopped = T0 + cost.stopMachineEntryNs + k * cost.stopMachineFanoutNs;
+    const late = cpuAvailability.stopMachineDelayNs(cpu);
     if (!Number.isFinite(late)) {
-      missing ??= t;
-      return;
+      stoppedNs[cpu] = stopped;
+      if (missing < 0) missing = cpu;
+      continue;
     }
-    t.stoppedNs += late;
-    barrier = Math.max(barrier, t.stoppedNs);
-  });
-  if (missing) {
-    missing.stoppedNs = Number.NaN;
+    stopped += late;
+    stoppedNs[cpu] = stopped;
+    barrier = Math.max(barrier, stopped);
+  }
+  if (missing >= 0) {
+    stoppedNs[missing] = Number.NaN;
     return missing;
   }
-  for (const t of run.online) t.arrivedNs = barrier + cpuAvailability.stallNs(t.cpu) + cost.nmiSelfIpiNs;
-  return undefined;
+  for (let k = 0; k < online.length; k++) {
+    const cpu = online[k]!;
+    arrivedNs[cpu] = barrier + cpuAvailability.stallNs(cpu) + cost.nmiSelfIpiNs;
+  }
+  return -1;
 }
 
 /**
@@ -477,15 +483,14 @@ function stopCpus(o: RendezvousEnv, run: LateLoadRun, T0: number): CpuTimeline |
  */
 function kickOfflineCpus(o: RendezvousEnv, run: LateLoadRun): boolean {
   const { cost, cpuAvailability, tracer } = o;
-  const { cpus, offline } = run;
-  const cpu0 = cpus[0]!;
-  const kickStart = cpu0.arrivedNs;
+  const { timelines: tl, offline } = run;
+  const kickStart = tl.arrivedNs[0]!;
   let latest = kickStart;
   for (const cpu of offline) {
     const respond = kickStart + cost.nmiSelfIpiNs + cpuAvailability.stallNs(cpu);
     if (Number.isFinite(respond)) {
-      cpus[cpu]!.result = 'offline';
-      cpus[cpu]!.arrivedNs = respond;
+      tl.result[cpu] = RESULT_OFFLINE;
+      tl.arrivedNs[cpu] = respond;
       run.offlineInNmi++;
     }
     latest = Math.max(latest, respond);
@@ -493,9 +498,9 @@ function kickOfflineCpus(o: RendezvousEnv, run: LateLoadRun): boolean {
   const steps = Math.ceil((latest - kickStart) / US);
   const proceeded = steps < OFFLINE_KICK_STEPS;
   const endNs = kickStart + (proceeded ? steps : OFFLINE_KICK_STEPS) * US;
-  if (proceeded) cpu0.arrivedNs = endNs;
+  if (proceeded) tl.arrivedNs[0] = endNs;
   // Without its siblings CPU 0 skips the load; it is done when it stops waiting.
-  else cpu0.doneNs = endNs;
+  else tl.doneNs[0] = endNs;
   tracer.span('offline_kick', 'kick offline siblings', 0, kickStart, endNs, {
     offline: offline.length,
     proceeded,
@@ -505,10 +510,9 @@ function kickOfflineCpus(o: RendezvousEnv, run: LateLoadRun): boolean {
 
 /** release_offline_cpus(): CPU 0 lets the offline siblings go at the end of its part. */
 function releaseOfflineCpus(run: LateLoadRun): void {
-  const { cpus } = run;
+  const { timelines: tl } = run;
   for (const cpu of run.offline) {
-    const t = cpus[cpu]!;
-    if (t.result === 'offline') t.doneNs = Math.max(cpus[0]!.doneNs, t.arrivedNs);
+    if (tl.result[cpu] === RESULT_OFFLINE) tl.doneNs[cpu] = Math.max(tl.doneNs[0]!, tl.arrivedNs[cpu]!);
   }
 }
 
@@ -517,24 +521,35 @@ function releaseOfflineCpus(run: LateLoadRun): void {
  * 1 us steps. Returns whether all were released; otherwise every CPU timed out
  * (one that gives up re-increments the counter, so nobody sees zero after it).
  */
-function waitForCpus(o: RendezvousEnv, run: LateLoadRun, counted: CpuTimeline[]): boolean {
+function waitForCpus(o: RendezvousEnv, run: LateLoadRun, counted: Int32Array): boolean {
+  const { arrivedNs, releasedNs } = run.timelines;
   const lastArrival =
-    counted.length === run.online.length ? maxOf(counted, (t) => t.arrivedNs) : Number.POSITIVE_INFINITY;
-  if (counted.some((t) => !(lastArrival - t.arrivedNs < RENDEZVOUS_STEPS * US))) {
-    timeoutAll(o, run, counted);
-    return false;
+    counted.length === run.online.length ? maxOf(counted, arrivedNs, 1) : Number.POSITIVE_INFINITY;
+  for (let k = 0; k < counted.length; k++) {
+    if (!(lastArrival - arrivedNs[counted[k]!]! < RENDEZVOUS_STEPS * US)) {
+      timeoutAll(o, run, counted);
+      return false;
+    }
   }
   run.lateCpusIn -= counted.length;
-  for (const t of counted) {
-    t.releasedNs = t.arrivedNs + Math.ceil((lastArrival - t.arrivedNs) / US) * US;
-    o.tracer.span('rendezvous', 'wait_for_cpus', t.cpu, t.arrivedNs, t.releasedNs);
+  const { tracer } = o;
+  for (let k = 0; k < counted.length; k++) {
+    const cpu = counted[k]!;
+    const arrived = arrivedNs[cpu]!;
+    const released = arrived + Math.ceil((lastArrival - arrived) / US) * US;
+    releasedNs[cpu] = released;
+    if (tracer.enabled) tracer.span('rendezvous', 'wait_for_cpus', cpu, arrived, released);
   }
   return true;
 }
 
 /** __load_primary(): each core's control CPU applies, in parallel with the other cores. */
-function loadPrimaries(o: RendezvousEnv, counted: CpuTimeline[]): void {
-  for (const t of counted) if (t.ctrlCpu === t.cpu) apply(o, t, t.releasedNs);
+function loadPrimaries(o: RendezvousEnv, tl: CpuTimelines, counted: Int32Array): void {
+  const { ctrlCpu, releasedNs } = tl;
+  for (let k = 0; k < counted.length; k++) {
+    const cpu = counted[k]!;
+    if (ctrlCpu[cpu] === cpu) apply(o, tl, cpu, releasedNs[cpu]!);
+  }
 }
 
 /**
@@ -545,43 +560,69 @@ function loadPrimaries(o: RendezvousEnv, counted: CpuTimeline[]): void {
  */
 function loadSecondaries(
   o: RendezvousEnv,
-  run: LateLoadRun,
-  counted: CpuTimeline[],
+  tl: CpuTimelines,
+  counted: Int32Array,
 ): { atNs: number; primary: number } | undefined {
+  const { ctrlCpu, releasedNs, doneNs, result } = tl;
   let panic: { atNs: number; primary: number } | undefined;
-  const waits: { t: CpuTimeline; primary: CpuTimeline; start: number }[] = [];
-  for (const t of counted) {
-    if (t.ctrlCpu === t.cpu) continue;
-    const primary = run.cpus[t.ctrlCpu]!;
-    const steps = Math.ceil(Math.max(0, primary.doneNs - t.releasedNs) / US);
+  // The waiting siblings and when each stops waiting, in CPU order.
+  const waitCpu = new Int32Array(counted.length);
+  const waitStart = new Float64Array(counted.length);
+  let waits = 0;
+  let sorted = true;
+  for (let k = 0; k < counted.length; k++) {
+    const cpu = counted[k]!;
+    const primary = ctrlCpu[cpu]!;
+    if (primary === cpu) continue;
+    const released = releasedNs[cpu]!;
+    const steps = Math.ceil(Math.max(0, doneNs[primary]! - released) / US);
     if (steps >= SIBLING_STEPS) {
-      const atNs = t.releasedNs + SIBLING_STEPS * US;
-      if (!panic || atNs < panic.atNs) panic = { atNs, primary: t.ctrlCpu };
+      const atNs = released + SIBLING_STEPS * US;
+      if (!panic || atNs < panic.atNs) panic = { atNs, primary };
       continue;
     }
-    waits.push({ t, primary, start: t.releasedNs + steps * US });
+    const start = released + steps * US;
+    if (waits > 0 && start < waitStart[waits - 1]!) sorted = false;
+    waitCpu[waits] = cpu;
+    waitStart[waits++] = start;
   }
-  waits.sort((a, b) => a.start - b.start);
-  for (const { t, primary, start } of waits) {
+  // In time order (a stable sort: equal times keep CPU order); usually they already are.
+  let order: ArrayLike<number> | undefined;
+  if (!sorted) {
+    const idx = Array.from({ length: waits }, (_, i) => i);
+    idx.sort((a, b) => waitStart[a]! - waitStart[b]! || a - b);
+    order = idx;
+  }
+  const { tracer } = o;
+  for (let j = 0; j < waits; j++) {
+    const w = order === undefined ? j : order[j]!;
+    const cpu = waitCpu[w]!;
+    const start = waitStart[w]!;
     // After panic() the machine is stopped: a sibling still waiting then never goes on.
     if (panic && start >= panic.atNs) continue;
-    o.tracer.span('wait_primary', 'wait for primary', t.cpu, t.releasedNs, start);
-    if (primary.result === 'updated' || primary.result === 'ok') apply(o, t, start);
+    if (tracer.enabled) tracer.span('wait_primary', 'wait for primary', cpu, releasedNs[cpu]!, start);
+    const primaryResult = result[ctrlCpu[cpu]!]!;
+    if (primaryResult === RESULT_UPDATED || primaryResult === RESULT_OK) apply(o, tl, cpu, start);
     else {
-      t.applyStartNs = t.applyEndNs = t.doneNs = start;
-      t.result = primary.result;
+      tl.applyStartNs[cpu] = start;
+      tl.applyEndNs[cpu] = start;
+      doneNs[cpu] = start;
+      result[cpu] = primaryResult;
     }
   }
   return panic;
 }
 
-function apply(o: RendezvousEnv, t: CpuTimeline, startNs: number): void {
+function apply(o: RendezvousEnv, tl: CpuTimelines, cpu: number, startNs: number): void {
   const { port, ops, tracer } = o;
   port.runAt(startNs);
-  t.applyStartNs = startNs;
-  t.result = ops.applyMicrocode(t.cpu);
-  t.applyEndNs = t.doneNs = port.now();
-  tracer.span('apply', `apply (${t.result})`, t.cpu, t.applyStartNs, t.applyEndNs, { result: t.result });
+  tl.applyStartNs[cpu] = startNs;
+  const state = ops.applyMicrocode(cpu);
+  tl.result[cpu] = resultCode(state);
+  const endNs = port.now();
+  tl.applyEndNs[cpu] = endNs;
+  tl.doneNs[cpu] = endNs;
+  if (tracer.enabled) tracer.span('apply', `apply (${state})`, cpu, startNs, endNs, { result: state });
 }
 
 /**
@@ -590,24 +631,27 @@ function apply(o: RendezvousEnv, t: CpuTimeline, startNs: number): void {
  * __load_primary() and load_secondary(): the first primary and the first
  * secondary to give up each print it, with late_cpus_in - 1 at that moment.
  */
-function timeoutAll(o: RendezvousEnv, run: LateLoadRun, counted: CpuTimeline[]): void {
+function timeoutAll(o: RendezvousEnv, run: LateLoadRun, counted: Int32Array): void {
   const { port, log, tracer } = o;
-  const events: { t: number; delta: number; cpu?: CpuTimeline }[] = [];
-  for (const t of counted) {
-    if (!Number.isFinite(t.arrivedNs)) continue;
-    events.push({ t: t.arrivedNs, delta: -1 });
-    events.push({ t: t.arrivedNs + RENDEZVOUS_STEPS * US, delta: +1, cpu: t });
+  const tl = run.timelines;
+  const events: { t: number; delta: number; cpu: number }[] = [];
+  for (const cpu of counted) {
+    const arrived = tl.arrivedNs[cpu]!;
+    if (!Number.isFinite(arrived)) continue;
+    events.push({ t: arrived, delta: -1, cpu: -1 });
+    events.push({ t: arrived + RENDEZVOUS_STEPS * US, delta: +1, cpu });
   }
   events.sort((a, b) => a.t - b.t || a.delta - b.delta);
   for (const e of events) {
     run.lateCpusIn += e.delta;
-    const t = e.cpu;
-    if (!t) continue;
-    t.result = 'timeout';
-    t.releasedNs = t.doneNs = e.t;
-    tracer.span('rendezvous', 'wait_for_cpus (timed out)', t.cpu, t.arrivedNs, e.t);
+    const cpu = e.cpu;
+    if (cpu < 0) continue;
+    tl.result[cpu] = RESULT_TIMEOUT;
+    tl.releasedNs[cpu] = e.t;
+    tl.doneNs[cpu] = e.t;
+    tracer.span('rendezvous', 'wait_for_cpus (timed out)', cpu, tl.arrivedNs[cpu]!, e.t);
     port.runAt(e.t);
-    const site = t.ctrlCpu === t.cpu ? '__load_primary' : 'load_secondary';
+    const site = tl.ctrlCpu[cpu] === cpu ? '__load_primary' : 'load_secondary';
     log.prErrOnce(`${site}.timeout`, `load: ${run.lateCpusIn - 1} CPUs timed out`);
   }
 }
@@ -618,11 +662,14 @@ function firstOnline(topology: CoreTopology, cpu: number): number {
   return cpu;
 }
 
-/** Math.max over a field without spreading (machines have tens of thousands of CPUs). */
-function maxOf<T>(items: readonly T[], value: (item: T) => number): number {
+/**
+ * The largest of `sign * values[cpu]` over `cpus` (NaN if any is NaN), without
+ * spreading (machines have tens of thousands of CPUs); sign -1 gives minus the minimum.
+ */
+function maxOf(cpus: Int32Array, values: Float64Array, sign: 1 | -1): number {
   let m = Number.NEGATIVE_INFINITY;
-  for (const item of items) {
-    const v = value(item);
+  for (let k = 0; k < cpus.length; k++) {
+    const v = sign * values[cpus[k]!]!;
     if (v > m || Number.isNaN(v)) m = v;
   }
   return m;

@@ -73,6 +73,8 @@ export class Machine implements HostPort, CpuAvailability {
   /** Physical 0x0-0xf: firmware-reserved low memory (not System RAM: ioremap() maps it). */
   readonly lowMemory: Uint32Array;
   private readonly cpuPlatformFlags: number;
+  /** MSR 0x17's value, the same on every CPU (a BigInt made once, not per read). */
+  private readonly platformIdMsr: bigint;
 
   constructor(
     readonly spec: MachineSpec,
@@ -89,6 +91,7 @@ export class Machine implements HostPort, CpuAvailability {
     this.coreRevision = new Uint32Array(spec.packages * spec.coresPerPackage).fill(spec.initialRevision);
     this.latchedRevision = new Uint32Array(cpus);
     this.cpuPlatformFlags = 1 << spec.platformId;
+    this.platformIdMsr = BigInt(spec.platformId) << 50n;
     for (const f of spec.cpuFaults) {
       switch (f.kind) {
         case 'apply-rejected':
@@ -176,7 +179,7 @@ export class Machine implements HostPort, CpuAvailability {
     this.clock.now += this.cost.msrAccessNs;
     switch (msr) {
       case MSR_IA32_PLATFORM_ID:
-        return BigInt(this.spec.platformId) << 50n;
+        return this.platformIdMsr;
       case MSR_IA32_ARCH_CAPABILITIES:
         return this.spec.staging.archCapMcuEnum ? ARCH_CAP_MCU_ENUM : 0n;
       case MSR_IA32_MCU_ENUMERATION:
@@ -272,13 +275,28 @@ export class Machine implements HostPort, CpuAvailability {
 
   private lastRevision = -1;
   private lastRevisionMsr = 0n;
+  private otherRevision = -1;
+  private otherRevisionMsr = 0n;
 
-  /** MSR 0x8b's value for a revision (every CPU reads one of a few: the BigInt is kept). */
+  /**
+   * MSR 0x8b's value for a revision. Every CPU reads one of a few: a late load
+   * reads the old and the new revision in turn on each core, so the last two
+   * BigInts are kept.
+   */
   private revisionMsr(revision: number): bigint {
-    if (revision !== this.lastRevision) {
+    if (revision === this.lastRevision) return this.lastRevisionMsr;
+    if (revision === this.otherRevision) {
+      this.otherRevision = this.lastRevision;
+      const msr = this.otherRevisionMsr;
+      this.otherRevisionMsr = this.lastRevisionMsr;
       this.lastRevision = revision;
-      this.lastRevisionMsr = BigInt(revision) << 32n;
+      this.lastRevisionMsr = msr;
+      return msr;
     }
+    this.otherRevision = this.lastRevision;
+    this.otherRevisionMsr = this.lastRevisionMsr;
+    this.lastRevision = revision;
+    this.lastRevisionMsr = BigInt(revision) << 32n;
     return this.lastRevisionMsr;
   }
 

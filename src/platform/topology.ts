@@ -25,48 +25,52 @@ export function buildTopology(
 ): Topology {
   const { packages, coresPerPackage: cores, threadsPerCore: threads } = m;
   const n = packages * cores * threads;
+  const coreCount = packages * cores;
   const smtBits = Math.ceil(Math.log2(threads));
   const coreBits = Math.ceil(Math.log2(cores));
-  const topo: Topology = {
+  const apicId = new Uint32Array(n);
+  const packageOf = new Uint16Array(n);
+  const coreOf = new Uint32Array(n);
+  const threadOf = new Uint8Array(n);
+  const isPrimary = new Uint8Array(n);
+  /** coreThreadCpu[core * threads + thread]: the CPU number of each thread. */
+  const coreThreadCpu = new Uint32Array(n);
+  const packageMajor = m.numbering.packages === 'package-major';
+  const smtLast = m.numbering.smt === 'last';
+  // CPUs are numbered by walking the cores in `k` order (package-major or
+  // interleaved), the threads either outermost (SMT last) or innermost (adjacent).
+  for (let cpu = 0; cpu < n; cpu++) {
+    const k = smtLast ? cpu % coreCount : (cpu / threads) | 0;
+    const thread = smtLast ? (cpu / coreCount) | 0 : cpu % threads;
+    const pkg = packageMajor ? (k / cores) | 0 : k % packages;
+    const core = packageMajor ? k % cores : (k / packages) | 0;
+    const apic = (pkg << (coreBits + smtBits)) | (core << smtBits) | thread;
+    const globalCore = pkg * cores + core;
+    apicId[cpu] = apic;
+    packageOf[cpu] = pkg;
+    coreOf[cpu] = globalCore;
+    threadOf[cpu] = thread;
+    isPrimary[cpu] = (apic & (threads - 1)) === 0 ? 1 : 0;
+    coreThreadCpu[globalCore * threads + thread] = cpu;
+  }
+  // Each core's CPUs in CPU-number order (thread order), as small exact-size
+  // arrays of numbers: a typed array per core costs three times the memory, and
+  // an array grown by push() keeps spare capacity (32,768 cores on large machines).
+  const coreCpus: number[][] = new Array(coreCount);
+  for (let c = 0, i = 0; c < coreCount; c++, i += threads) {
+    if (threads === 2) coreCpus[c] = [coreThreadCpu[i]!, coreThreadCpu[i + 1]!];
+    else if (threads === 1) coreCpus[c] = [coreThreadCpu[i]!];
+    else coreCpus[c] = Array.from(coreThreadCpu.subarray(i, i + threads));
+  }
+  return {
     cpus: n,
     packages,
     threadsPerCore: threads,
-    apicId: new Uint32Array(n),
-    packageOf: new Uint16Array(n),
-    coreOf: new Uint32Array(n),
-    threadOf: new Uint8Array(n),
-    isPrimary: new Uint8Array(n),
-    coreCpus: [],
+    apicId,
+    packageOf,
+    coreOf,
+    threadOf,
+    isPrimary,
+    coreCpus,
   };
-  let cpu = 0;
-  const place = (pkg: number, core: number, thread: number): void => {
-    const apic = (pkg << (coreBits + smtBits)) | (core << smtBits) | thread;
-    topo.apicId[cpu] = apic;
-    topo.packageOf[cpu] = pkg;
-    topo.coreOf[cpu] = pkg * cores + core;
-    topo.threadOf[cpu] = thread;
-    topo.isPrimary[cpu] = (apic & (threads - 1)) === 0 ? 1 : 0;
-    cpu++;
-  };
-  const forEachCore = (visit: (pkg: number, core: number) => void): void => {
-    if (m.numbering.packages === 'package-major') {
-      for (let p = 0; p < packages; p++) for (let c = 0; c < cores; c++) visit(p, c);
-    } else {
-      for (let c = 0; c < cores; c++) for (let p = 0; p < packages; p++) visit(p, c);
-    }
-  };
-  if (m.numbering.smt === 'last') {
-    for (let t = 0; t < threads; t++) forEachCore((p, c) => place(p, c, t));
-  } else {
-    forEachCore((p, c) => {
-      for (let t = 0; t < threads; t++) place(p, c, t);
-    });
-  }
-  // Each core's CPUs in CPU-number order, as small arrays of numbers (a typed
-  // array per core costs three times the memory: 32,768 cores on large machines).
-  const coreCpus: number[][] = new Array(packages * cores);
-  for (let c = 0; c < coreCpus.length; c++) coreCpus[c] = [];
-  for (let i = 0; i < n; i++) coreCpus[topo.coreOf[i]!]!.push(i);
-  topo.coreCpus = coreCpus;
-  return topo;
 }

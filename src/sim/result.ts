@@ -4,6 +4,7 @@ import { errnoName } from '../kernel/errno.js';
 import type { IntelMicrocodeDriver } from '../kernel/intel/driver.js';
 import type { Policy } from '../kernel/policy.js';
 import { formatDmesg, type KernelLog } from '../kernel/printk.js';
+import { CPU_RESULTS } from '../kernel/timelines.js';
 import type { Tracer } from '../kernel/trace.js';
 import type { Machine } from '../platform/machine.js';
 import type { MachineSpec } from '../platform/machine-spec.js';
@@ -29,26 +30,7 @@ export interface ResultInputs {
 export function buildResult(r: ResultInputs): SimulationResult {
   const { spec, machine, load, driver } = r;
   const topo = machine.topology;
-  const cpus: CpuRecord[] = load.cpus.map((t) => ({
-    cpu: t.cpu,
-    package: topo.packageOf[t.cpu]!,
-    core: topo.coreOf[t.cpu]!,
-    thread: topo.threadOf[t.cpu]!,
-    apicId: topo.apicId[t.cpu]!,
-    primary: t.primary,
-    online: t.online,
-    ctrlCpu: t.ctrlCpu,
-    result: t.result,
-    revisionBefore: r.revisionsBefore[t.cpu]!,
-    revisionAfter: machine.revisionOf(t.cpu),
-    stoppedNs: t.stoppedNs,
-    arrivedNs: t.arrivedNs,
-    releasedNs: t.releasedNs,
-    applyStartNs: t.applyStartNs,
-    applyEndNs: t.applyEndNs,
-    doneNs: t.doneNs,
-    stoppedForNs: load.stopWindow && t.online ? load.stopWindow.endNs - t.stoppedNs : 0,
-  }));
+  const cpus = cpuRecords(load, machine, r.revisionsBefore);
 
   const st = driver.stagingReport();
   const staging: StagingSummary = {
@@ -147,6 +129,46 @@ export function buildResult(r: ResultInputs): SimulationResult {
   };
   if (r.recorder) Object.defineProperty(result, 'mmio', { value: r.recorder, enumerable: false });
   return result;
+}
+
+/**
+ * One record per present CPU, from the kernel's per-CPU arrays. A plain indexed
+ * loop with one object literal: at 65,536 CPUs these records are most of what
+ * the result allocates.
+ */
+function cpuRecords(load: LateLoadReport, machine: Machine, revisionsBefore: Uint32Array): CpuRecord[] {
+  const topo = machine.topology;
+  const tl = load.timelines;
+  const { packageOf, coreOf, threadOf, apicId } = topo;
+  const { online, primary, ctrlCpu, stoppedNs, arrivedNs, releasedNs, applyStartNs, applyEndNs, doneNs } = tl;
+  const windowEndNs = load.stopWindow ? load.stopWindow.endNs : Number.NaN;
+  const hasWindow = load.stopWindow !== undefined;
+  const n = tl.count;
+  const cpus: CpuRecord[] = [];
+  for (let cpu = 0; cpu < n; cpu++) {
+    const isOnline = online[cpu] === 1;
+    cpus.push({
+      cpu,
+      package: packageOf[cpu]!,
+      core: coreOf[cpu]!,
+      thread: threadOf[cpu]!,
+      apicId: apicId[cpu]!,
+      primary: primary[cpu] === 1,
+      online: isOnline,
+      ctrlCpu: ctrlCpu[cpu]!,
+      result: CPU_RESULTS[tl.result[cpu]!]!,
+      revisionBefore: revisionsBefore[cpu]!,
+      revisionAfter: machine.revisionOf(cpu),
+      stoppedNs: stoppedNs[cpu]!,
+      arrivedNs: arrivedNs[cpu]!,
+      releasedNs: releasedNs[cpu]!,
+      applyStartNs: applyStartNs[cpu]!,
+      applyEndNs: applyEndNs[cpu]!,
+      doneNs: doneNs[cpu]!,
+      stoppedForNs: hasWindow && isOnline ? windowEndNs - stoppedNs[cpu]! : 0,
+    });
+  }
+  return cpus;
 }
 
 function sum<T>(items: readonly T[] | undefined, value: (item: T) => number): number {

@@ -68,15 +68,38 @@ export class IntelMicrocodeDriver implements MicrocodeOps {
   readonly useNmi = true;
   useStaging = false;
 
-  /** The image chosen for the late load (ucode_patch_late) and where it sits in memory. */
-  private patch: { blob: MicrocodeBlob; pa: number; words: Uint32Array } | undefined;
-  private readonly cpuSig: CpuSignature[] = [];
+  /** The image chosen for the late load (ucode_patch_late), where it sits in memory, and WRMSR 0x79's value. */
+  private patch: { blob: MicrocodeBlob; pa: number; words: Uint32Array; writeValue: bigint } | undefined;
+  /**
+   * Each CPU's struct cpu_signature (ucode_cpu_info), one typed array a field:
+   * an object per CPU costs more than the per-CPU work on large machines.
+   */
+  private readonly sigCollected: Uint8Array;
+  private readonly sigSignature: Uint32Array;
+  private readonly sigPlatformFlags: Uint32Array;
+  private readonly sigRevision: Uint32Array;
+  /** The last two MSR 0x8b values read and their revisions: every CPU reads one of a few values. */
+  private lastRevMsr = -1n;
+  private lastRev = 0;
+  private otherRevMsr = -1n;
+  private otherRev = 0;
+  /** The same for CPUID(1) (whether the CPU has MSR 0x17) and MSR 0x17: one value on a machine. */
+  private lastSignature = -1;
+  private lastHasPlatformId = false;
+  private lastPlatformMsr = -1n;
+  private lastPlatformFlags = 0;
   /** The staging of the late load in progress (cleared by its firmware request); the result reads it. */
   private staging: StagingReport | undefined;
   /** boot_cpu_data.microcode. */
   bootRevision = 0;
 
-  constructor(private readonly o: IntelDriverOptions) {}
+  constructor(private readonly o: IntelDriverOptions) {
+    const n = o.topology.cpus;
+    this.sigCollected = new Uint8Array(n);
+    this.sigSignature = new Uint32Array(n);
+    this.sigPlatformFlags = new Uint32Array(n);
+    this.sigRevision = new Uint32Array(n);
+  }
 
   /** init_intel_microcode(): staging enumeration. */
   init(): void {
@@ -103,27 +126,51 @@ export class IntelMicrocodeDriver implements MicrocodeOps {
     const { port } = this.o;
     port.wrmsr(cpu, MSR_IA32_UCODE_REV, 0n);
     port.cpuidEax(cpu, 1);
-    return Number(port.rdmsr(cpu, MSR_IA32_UCODE_REV) >> 32n);
+    const msr = port.rdmsr(cpu, MSR_IA32_UCODE_REV);
+    // Comparing BigInts allocates nothing; shifting one does. A late load reads
+    // the old and the new revision in turn, so the last two are kept.
+    if (msr === this.lastRevMsr) return this.lastRev;
+    const rev = msr === this.otherRevMsr ? this.otherRev : Number(msr >> 32n);
+    this.otherRevMsr = this.lastRevMsr;
+    this.otherRev = this.lastRev;
+    this.lastRevMsr = msr;
+    this.lastRev = rev;
+    return rev;
   }
 
   collectCpuInfo(cpu: number): CpuSignature {
     const { port } = this.o;
     const signature = port.cpuidEax(cpu, 1);
-    const { family, model } = decodeSignature(signature);
-    let platformFlags = 0;
-    if (model >= 5 || family > 6) {
-      platformFlags = 1 << Number((port.rdmsr(cpu, MSR_IA32_PLATFORM_ID) >> 50n) & 7n);
+    if (signature !== this.lastSignature) {
+      const { family, model } = decodeSignature(signature);
+      this.lastSignature = signature;
+      this.lastHasPlatformId = model >= 5 || family > 6;
     }
-    const sig = { signature, platformFlags, revision: this.readRevision(cpu) };
-    this.cpuSig[cpu] = sig;
-    if (cpu === 0) this.bootRevision = sig.revision;
-    return sig;
+    let platformFlags = 0;
+    if (this.lastHasPlatformId) {
+      const msr = port.rdmsr(cpu, MSR_IA32_PLATFORM_ID);
+      if (msr !== this.lastPlatformMsr) {
+        this.lastPlatformMsr = msr;
+        this.lastPlatformFlags = 1 << Number((msr >> 50n) & 7n);
+      }
+      platformFlags = this.lastPlatformFlags;
+    }
+    const revision = this.readRevision(cpu);
+    this.sigCollected[cpu] = 1;
+    this.sigSignature[cpu] = signature;
+    this.sigPlatformFlags[cpu] = platformFlags;
+    this.sigRevision[cpu] = revision;
+    if (cpu === 0) this.bootRevision = revision;
+    return { signature, platformFlags, revision };
   }
 
   requestMicrocodeFw(cpu: number): UcodeState {
     const { log } = this.o;
     this.staging = undefined;
-    const sig = this.cpuSig[cpu] ?? this.collectCpuInfo(cpu);
+    const sig =
+      this.sigCollected[cpu] === 1
+        ? { signature: this.sigSignature[cpu]!, platformFlags: this.sigPlatformFlags[cpu]! }
+        : this.collectCpuInfo(cpu);
     const name = `intel-ucode/${fmsFileName(sig.signature)}`;
     const data = this.o.firmware.request(name);
     if (!data) return 'not-found';
@@ -148,7 +195,8 @@ export class IntelMicrocodeDriver implements MicrocodeOps {
     // The kernel keeps its own copy (kvmalloc); copy only when the view cannot be read as dwords.
     const bytes = blob.bytes.byteOffset % 4 === 0 ? blob.bytes : blob.bytes.slice();
     const words = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 2);
-    this.patch = { blob: { ...blob, bytes }, pa: this.o.port.placeBuffer(bytes), words };
+    const pa = this.o.port.placeBuffer(bytes);
+    this.patch = { blob: { ...blob, bytes }, pa, words, writeValue: BigInt(pa + MC_HEADER_SIZE) };
   }
 
   private releasePatch(): void {
@@ -175,7 +223,7 @@ export class IntelMicrocodeDriver implements MicrocodeOps {
       this.noteRevision(cpu, curRev);
       return 'ok';
     }
-    port.wrmsr(cpu, MSR_IA32_UCODE_WRITE, BigInt(mc.pa + MC_HEADER_SIZE));
+    port.wrmsr(cpu, MSR_IA32_UCODE_WRITE, mc.writeValue);
     const rev = this.readRevision(cpu);
     if (rev !== mc.blob.header.revision) return 'error';
     this.noteRevision(cpu, rev);
@@ -183,7 +231,9 @@ export class IntelMicrocodeDriver implements MicrocodeOps {
   }
 
   private noteRevision(cpu: number, rev: number): void {
-    this.cpuSig[cpu] = { ...(this.cpuSig[cpu] ?? { signature: 0, platformFlags: 0 }), revision: rev };
+    // A CPU not collected before gets signature 0 and platform flags 0 with it.
+    this.sigCollected[cpu] = 1;
+    this.sigRevision[cpu] = rev;
     if (cpu === 0) this.bootRevision = rev;
   }
 
