@@ -1,10 +1,16 @@
 #!/usr/bin/env node
 // `npm run build`: everything the package ships, into dist/ (or --outdir DIR).
 //
-//   tsc       dist/index.js + .d.ts: the library, module by module (and the CLI's modules)
-//   esbuild   dist/cli/main.js + campaign-worker.js: the CLI as a few files (lazy command chunks)
-//   esbuild   dist/browser/ucode-staging.js: the library as ONE ES module, zod included
-//   esbuild   dist/playground/: the browser playground, a folder any static host can serve
+//   tsc       dist/**/*.d.ts: the library's types, module by module
+//   rolldown  dist/index.js: the library as ONE ES module for Node (zod included, yaml not used)
+//   rolldown  dist/cli/main.js + its workers: the CLI, each command a chunk loaded when it runs
+//   rolldown  dist/browser/ucode-staging.js: the library as ONE minified ES module for browsers
+//   rolldown  dist/playground/: the browser playground, a folder any static host can serve
+//
+// Why rolldown: it tree-shakes the library's barrel (src/index.ts) per chunk, so a command
+// loads only the modules it uses (inspect never loads the simulator or zod), and it keeps
+// of zod only the parts the schemas use. esbuild put every module reachable from the barrel
+// into one shared chunk that even --version loaded.
 //             dist/index.cjs: what `require('ucode-staging')` gets (a clear error)
 //             dist/man/ucode-staging.1: `ucode-staging help --man`
 //
@@ -16,14 +22,13 @@ import {
   existsSync,
   mkdirSync,
   readdirSync,
-  readFileSync,
   renameSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { rolldown } from 'rolldown';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const at = process.argv.indexOf('--outdir');
@@ -68,82 +73,86 @@ function alive(pid) {
   }
 }
 
-// 1. The library and its types, one module per source file (the package's "import" entry).
-await step('tsc: library and declarations', () => {
-  const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  const r = spawnSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', stage], {
-    stdio: 'inherit',
+/** Bundle `input` (name -> source) into `dir` with rolldown. */
+async function bundle(input, dir, { platform, minify = false, chunks = false }) {
+  const b = await rolldown({
+    input,
     cwd: ROOT,
+    platform,
+    // yaml stays a dependency loaded from node_modules, only for a YAML input file.
+    external: platform === 'node' ? [/^node:/, 'yaml'] : [],
+    logLevel: 'warn',
+    onLog(_level, log) {
+      // A circular import among zod's own modules is zod's business, not ours.
+      if (log.code === 'CIRCULAR_DEPENDENCY') return;
+      throw new Error(log.message);
+    },
   });
+  const out = await b.write({
+    dir,
+    format: 'esm',
+    minify,
+    keepNames: minify,
+    entryFileNames: '[name].js',
+    chunkFileNames: chunks ? 'chunk-[hash].js' : '[name]-[hash].js',
+  });
+  await b.close();
+  for (const f of out.output)
+    if (f.type === 'chunk' && /\b__require\(/.test(f.code))
+      throw new Error(
+        `${f.fileName} calls require(), which fails in an ES module: keep that package external`,
+      );
+  return out;
+}
+
+// 1. The library's types, one .d.ts per source file (the package's "types" entry).
+await step('tsc: declarations', () => {
+  const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  const r = spawnSync(
+    process.execPath,
+    [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', stage, '--emitDeclarationOnly'],
+    { stdio: 'inherit', cwd: ROOT },
+  );
   if (r.status !== 0) throw new Error(`tsc exited with status ${r.status}`);
 });
 
-// 2. The CLI: the bin and the campaign worker thread as entries, every dependency bundled,
-// each command (and yaml) a chunk loaded by its dynamic import only when it runs. Chunks sit
-// beside main.js so `new URL('./campaign-worker.js', import.meta.url)` and
-// `new URL('../../package.json', import.meta.url)` resolve as in the unbundled build.
-await step('esbuild: CLI bundle', async () => {
-  const cli = join(stage, 'cli');
-  // tsc's main.js/campaign-worker.js (and their maps) are replaced by the bundles.
-  for (const f of ['main.js', 'main.js.map', 'campaign-worker.js', 'campaign-worker.js.map'])
-    rmSync(join(cli, f), { force: true });
-  await build({
-    absWorkingDir: ROOT,
-    entryPoints: { main: 'src/cli/main.ts', 'campaign-worker': 'src/cli/campaign-worker.ts' },
-    outdir: cli,
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    chunkNames: 'chunk-[hash]',
-    // yaml stays a dependency loaded from node_modules (only for a YAML machine file): its
-    // Node build is CommonJS, which an ES module bundle could only reach through require().
-    external: ['yaml'],
-    logLevel: 'warning',
-  });
-  const chunks = readdirSync(cli).filter((f) => f.startsWith('chunk-') || f === 'main.js');
-  for (const f of chunks)
-    if (readFileSync(join(cli, f), 'utf8').includes('__require('))
-      throw new Error(`${f} calls require(), which fails in an ES module: keep that package external`);
-});
+// 2. The library for Node (the package's "import" entry): one module, so importing it
+// reads one file instead of a few hundred.
+await step('rolldown: library', () => bundle({ index: 'src/index.ts' }, stage, { platform: 'node' }));
 
-// 3. The library for browsers: one ES module, no bare imports left (no import map needed).
-await step('esbuild: browser bundle', () =>
-  build({
-    absWorkingDir: ROOT,
-    entryPoints: { 'ucode-staging': 'src/index.ts' },
-    outdir: join(stage, 'browser'),
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    minify: true,
-    keepNames: true,
-    logLevel: 'warning',
-  }),
+// 3. The CLI: the bin and the worker threads as entries, each command (and each
+// output format) a chunk loaded by its dynamic import only when it runs. Chunks sit
+// beside main.js so `new URL('./campaign-worker.js', import.meta.url)` and
+// `new URL('../../package.json', import.meta.url)` resolve from any of them.
+await step('rolldown: CLI', () =>
+  bundle(
+    {
+      main: 'src/cli/main.ts',
+      'campaign-worker': 'src/cli/campaign-worker.ts',
+      'fleet-worker': 'src/cli/fleet-worker.ts',
+    },
+    join(stage, 'cli'),
+    { platform: 'node', chunks: true },
+  ),
 );
 
-// 4. The playground: a static folder (page, worker, shared chunk, HTML, CSS).
-await step('esbuild: playground', async () => {
+// 4. The library for browsers: one ES module, no bare imports left (no import map needed).
+await step('rolldown: browser bundle', () =>
+  bundle({ 'ucode-staging': 'src/index.ts' }, join(stage, 'browser'), { platform: 'browser', minify: true }),
+);
+
+// 5. The playground: a static folder (page, worker, shared chunk, HTML, CSS).
+await step('rolldown: playground', async () => {
   const dir = join(stage, 'playground');
-  await build({
-    absWorkingDir: ROOT,
-    entryPoints: { playground: 'src/playground/page.ts', worker: 'src/playground/worker.ts' },
-    outdir: dir,
-    bundle: true,
-    splitting: true,
-    format: 'esm',
+  await bundle({ playground: 'src/playground/page.ts', worker: 'src/playground/worker.ts' }, dir, {
     platform: 'browser',
-    target: 'es2022',
     minify: true,
-    chunkNames: 'chunk-[hash]',
-    logLevel: 'warning',
+    chunks: true,
   });
   for (const f of ['index.html', 'style.css']) copyFileSync(join(ROOT, 'src', 'playground', f), join(dir, f));
 });
 
-// 5. `require('ucode-staging')`: the package is ESM only; say so instead of a resolution error.
+// 6. `require('ucode-staging')`: the package is ESM only; say so instead of a resolution error.
 await step('CommonJS entry', () =>
   writeFileSync(
     join(stage, 'index.cjs'),
@@ -156,7 +165,7 @@ throw err;
   ),
 );
 
-// 6. The man page, generated by the CLI it documents.
+// 7. The man page, generated by the CLI it documents.
 await step('man page', () => {
   const r = spawnSync(process.execPath, [join(stage, 'cli', 'main.js'), 'help', '--man'], {
     encoding: 'utf8',

@@ -5,27 +5,21 @@
 //   node scripts/schemas.mjs --check   exit 1 if a file differs from what would be written
 //
 // The schemas are made by src/schemas (zod schemas of the JSON on the wire,
-// z.toJSONSchema). That module is bundled in memory with esbuild, so no build of
+// z.toJSONSchema). That module is bundled in memory with rolldown, so no build of
 // dist/ is needed; the output depends on the sources only.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { rolldown } from 'rolldown';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(ROOT, 'schemas');
 const check = process.argv.includes('--check');
 
-const bundle = await build({
-  entryPoints: [join(ROOT, 'src', 'schemas', 'index.ts')],
-  bundle: true,
-  write: false,
-  format: 'esm',
-  platform: 'neutral',
-  mainFields: ['module', 'main'],
-  logLevel: 'error',
-});
-const code = bundle.outputFiles[0].text;
+const bundle = await rolldown({ input: join(ROOT, 'src', 'schemas', 'index.ts'), logLevel: 'silent' });
+const { output } = await bundle.generate({ format: 'esm' });
+await bundle.close();
+const code = output[0].code;
 const { jsonSchemaFiles } = await import(
   `data:text/javascript;base64,${Buffer.from(code).toString('base64')}`
 );

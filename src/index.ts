@@ -154,8 +154,10 @@ export {
   resolveMachine,
   withOverrides,
 } from './sim/machine-input.js';
-export type { CpuRecord, DeviceRecord, SimulationResult, StagingSummary } from './sim/result-types.js';
 // ---- the run description's text grammar (CLI flags, replay commands) ----
+export * from './sim/option-table.js';
+export * from './sim/printable.js';
+export type { CpuRecord, DeviceRecord, SimulationResult, StagingSummary } from './sim/result-types.js';
 export * from './sim/run-args.js';
 // ---- one late load ----
 export { type SimulateOptions, simulate } from './sim/simulate.js';

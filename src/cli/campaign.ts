@@ -166,7 +166,7 @@ async function campaign(argv: string[], io: CliIo, deps: { simulate?: SimulateFn
 
   if (shard) {
     const part = { ...joinCampaignParts(parts), wallMs };
-    await plan.write('--json', `${toJson(part)}\n`);
+    await plan.write('--json', () => `${toJson(part)}\n`);
     if (!plan.toStdout('--json'))
       io.stdout(
         `ucode-staging campaign: shard ${v.shard}: runs ${start}..${end - 1} of ${runs}, ` +
@@ -192,7 +192,7 @@ async function finishReport(
   const machineFiles =
     failingPath !== undefined ? await writeFailing(plan, failingPath, report, command) : undefined;
   if (plan.has('--json'))
-    await plan.write('--json', `${campaignJson(report, space, command, machineFiles)}\n`);
+    await plan.write('--json', () => `${campaignJson(report, space, command, machineFiles)}\n`);
   if (!plan.toStdout('--json'))
     io.stdout(paint(formatCampaignReport(report, command, machineFiles, failingPath), io.color));
   for (const o of plan.outputs) if (o.kind !== 'stdout') io.stderr(`wrote ${printable(o.path)}\n`);
@@ -340,6 +340,6 @@ async function writeFailing(
     await plan.writeExtra('--failing', file, `${JSON.stringify(machine, null, 2)}\n`);
     files.set(f.index, file);
   }
-  await plan.write('--failing', failingRunsText(report, command, files));
+  await plan.write('--failing', () => failingRunsText(report, command, files));
   return files;
 }

@@ -55,7 +55,6 @@ export const compareCommand: Command = async (argv, io) => {
   );
   progress.finish();
 
-  const json = `${compareJson(report)}\n`;
   if (!plan.usesStdout) {
     const first = report.kept[0]!.on;
     const machines = new Set(report.points.map((p) => p.machine)).size;
@@ -66,7 +65,7 @@ export const compareCommand: Command = async (argv, io) => {
     io.stdout(`ucode-staging compare: ${machine}, image: ${imageNote}\n\n`);
     io.stdout(paint(formatCompareTable(report.points), io.color));
   }
-  await plan.write('--json', json);
+  await plan.write('--json', () => `${compareJson(report)}\n`);
   if (plan.has('--report')) {
     const results = report.kept.flatMap((k) => [k.off, k.on]);
     const labels = report.kept.flatMap((k) => [

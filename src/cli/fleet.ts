@@ -199,7 +199,7 @@ export const fleetCommand: Command = async (argv, io) => {
     );
 
   if (!plan.usesStdout) io.stdout(paint(formatFleetSummary(report), io.color));
-  await plan.write('--json', `${fleetJson(report)}\n`);
+  await plan.write('--json', () => `${fleetJson(report)}\n`);
   if (plan.has('--csv')) await plan.write('--csv', planner.csv());
   if (plan.has('--report')) await plan.write('--report', renderFleetReport({ report }));
   for (const o of plan.outputs) if (o.kind !== 'stdout') io.stderr(`wrote ${printable(o.path)}\n`);

@@ -8,7 +8,7 @@ import {
   renderInspectTable,
   toJson,
 } from '../index.js';
-import { INSPECT } from './commands.js';
+import { INSPECT } from './inspect-spec.js';
 import { type CliIo, type Command, describeErrno, printable, UsageError } from './io.js';
 import { describeFileType, formatSize, MICROCODE_FILE_MAX_BYTES, readInputFile } from './read-input.js';
 import { helpText, parseCommand } from './spec.js';

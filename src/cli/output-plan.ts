@@ -45,8 +45,10 @@ export interface OutputPlan {
   /**
    * Write the output of `flag` (a no-op when it was not given). Chunks of an iterable are
    * written as they come, never joined. Throws a one-line UsageError when the write fails.
+   * Content given as a function is made only when the output was asked for (a JSON
+   * result or an HTML report costs more than a whole default run).
    */
-  write(flag: string, content: OutputContent): Promise<void>;
+  write(flag: string, content: OutputContent | (() => OutputContent)): Promise<void>;
   /**
    * Write a further file that belongs to output `flag` (campaign's machine files beside
    * --failing), by the same rules, refused if it is an input or one of the planned outputs.
@@ -261,8 +263,9 @@ export function planOutputs(
         if (requests.some((r) => r.flag === flag)) return; // given as undefined: not asked for
         throw new Error(`output ${flag} was not planned`);
       }
-      if (p.kind === 'stdout' || p.kind === 'stderr') throughStd(p.kind, content);
-      else await writeTo(flag, p.path, content, false);
+      const made = typeof content === 'function' ? content() : content;
+      if (p.kind === 'stdout' || p.kind === 'stderr') throughStd(p.kind, made);
+      else await writeTo(flag, p.path, made, false);
     },
     async writeExtra(flag, path, content) {
       await writeTo(flag, path, content, true);

@@ -78,14 +78,14 @@ async function writeOutputs(
   plan: OutputPlan,
   omit: readonly ResultPart[],
 ): Promise<void> {
-  await plan.write('--json', `${resultJson(result, { omit })}\n`);
-  await plan.write('--trace', chromeTraceJson(result));
+  await plan.write('--json', () => `${resultJson(result, { omit })}\n`);
+  await plan.write('--trace', () => chromeTraceJson(result));
   if (plan.has('--mmiotrace')) {
     // About 60 bytes a line; the chunks are written as they come, never joined.
     plan.estimate('--mmiotrace', (result.mmio?.length ?? 0) * 60);
     await plan.write('--mmiotrace', mmiotraceChunks(result));
   }
-  await plan.write('--report', renderReport({ results: [result] }));
+  await plan.write('--report', () => renderReport({ results: [result] }));
   for (const o of plan.outputs) if (o.kind !== 'stdout') io.stderr(`wrote ${printable(o.path)}\n`);
 }
 

@@ -9,7 +9,7 @@ import {
 import type { DeviceFault, DeviceProfile } from '../platform/mailbox/config.js';
 import { DEFAULT_PRESET, findPreset, PRESETS } from '../platform/presets.js';
 import { SimulationInputError } from './errors.js';
-import { printable } from './run-args.js';
+import { printable } from './printable.js';
 
 /**
  * A machine file as users write it: a whole machine, or `"extends": "<preset>"`

@@ -10,6 +10,8 @@ import {
 } from '../platform/mailbox/config.js';
 import { SimulationInputError } from './errors.js';
 import type { MachineInput, PackageScoped } from './machine-input.js';
+import type { RunOption } from './option-table.js';
+import { quoted } from './printable.js';
 import type { SimulateOptions } from './simulate.js';
 
 // The text grammar of a run description: what `ucode-staging simulate` flags
@@ -65,26 +67,6 @@ export type KernelGeneration = (typeof KERNEL_GENERATIONS)[number];
 
 function bad(message: string): never {
   throw new SimulationInputError(message);
-}
-
-/**
- * Text as it may be shown on a terminal or in one line of a message: control
- * characters (an ANSI escape, a newline that could forge a log line) escaped.
- */
-export function printable(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: these are exactly what we escape
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
-    if (c === '\n') return '\\n';
-    if (c === '\r') return '\\r';
-    if (c === '\t') return '\\t';
-    const code = c.charCodeAt(0);
-    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16)}`;
-  });
-}
-
-/** A value quoted inside a one-line message, control characters escaped. */
-export function quoted(text: string): string {
-  return `'${printable(text)}'`;
 }
 
 /** The first issue of a failed schema parse, as `field: message`. */
@@ -319,25 +301,6 @@ function numericCostKey(key: string): boolean {
 
 // ---- the whole run description as command-line flags ----
 
-/** One flag of a command line: everything a parser, --help, a man page and a completion need. */
-export interface RunOption {
-  name: string;
-  short?: string;
-  type: 'string' | 'boolean';
-  multiple?: boolean;
-  /** The value's shape in help, e.g. `NAME|FILE`. */
-  arg?: string;
-  /** Heading the option is listed under. */
-  group: string;
-  help: string;
-  /** Shown as "(default ...)" after the help. */
-  default?: string;
-  /** Values a shell may complete. */
-  choices?: readonly string[];
-  /** The value is a path (a shell completes a file name). */
-  path?: boolean;
-}
-
 const asText = (xs: readonly (string | number)[]): string[] => xs.map(String);
 
 /** The flags simulate, compare (and the campaign's replay commands) share. */
@@ -545,21 +508,6 @@ export const RUN_OPTIONS: readonly RunOption[] = [
     default: '3600',
   },
 ];
-
-/** The option table in node:util parseArgs' shape (plain data, no Node import). */
-export function parseArgsTable(
-  options: readonly RunOption[],
-): Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> {
-  const table: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
-  for (const o of options) {
-    table[o.name] = {
-      type: o.type,
-      ...(o.short ? { short: o.short } : {}),
-      ...(o.multiple ? { multiple: true } : {}),
-    };
-  }
-  return table;
-}
 
 /** Parsed flag values, as node:util parseArgs gives them. */
 export type RunArgValues = { [name: string]: string | boolean | (string | boolean)[] | undefined };

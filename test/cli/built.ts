@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 
 /**
  * The built library, as a user runs it: `npm test` builds dist/ first. UCODE_STAGING_DIST
- * points the tests at another build (`npx tsc -p tsconfig.build.json --outDir /tmp/x`).
+ * points the tests at another build (`node scripts/build.mjs --outdir /tmp/x`).
  */
 export const DIST = resolve(process.env.UCODE_STAGING_DIST ?? 'dist');
 export const BUILT_MAIN = join(DIST, 'cli', 'main.js');

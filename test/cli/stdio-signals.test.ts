@@ -10,12 +10,13 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { rolldown } from 'rolldown';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/cli/io.js';
 import { REPORT_BUGS, reportError } from '../../src/cli/run.js';
-import { BUILT_MAIN, DIST, requireDist } from './built.js';
+import { BUILT_MAIN, requireDist } from './built.js';
 
 // The process-level behaviour of the built CLI: a closed or full standard output, Ctrl-C
 // during a long write, and errors that must stay one line.
@@ -95,15 +96,30 @@ describe('a full standard output', () => {
 describe('Ctrl-C and SIGTERM', () => {
   /** A program that writes an endless output through planOutputs, as a command's --mmiotrace does. */
   const script = join(dir, 'endless-write.mjs');
-  writeFileSync(
-    script,
-    `import { planOutputs } from ${JSON.stringify(pathToFileURL(join(DIST, 'cli', 'output-plan.js')).href)};
+  // The built CLI is bundled (no output-plan.js of its own in dist/): bundle the module the same way.
+  beforeAll(async () => {
+    const bundle = await rolldown({
+      input: resolve('src/cli/output-plan.ts'),
+      platform: 'node',
+      logLevel: 'silent',
+    });
+    await bundle.write({
+      dir: join(dir, 'output-plan'),
+      format: 'esm',
+      entryFileNames: 'output-plan.mjs',
+      chunkFileNames: '[name].mjs',
+    });
+    await bundle.close();
+    writeFileSync(
+      script,
+      `import { planOutputs } from ${JSON.stringify(pathToFileURL(join(dir, 'output-plan', 'output-plan.mjs')).href)};
 const io = { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) };
 const plan = planOutputs([{ flag: '--mmiotrace', path: process.argv[2] }], [], io);
 function* endless() { const line = 'W 4 1.000000 1 0xfed00000 0x0 0x0 0\\n'.repeat(1000); for (;;) yield line; }
 await plan.write('--mmiotrace', endless());
 `,
-  );
+    );
+  });
 
   it.each([
     ['SIGINT', 130],

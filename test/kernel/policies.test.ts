@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { transactionLimit } from '../../src/kernel/intel/staging.js';
 import { KERNEL_POLICY, stagingPolicyChanges } from '../../src/kernel/policy.js';
 import type { DeviceFault } from '../../src/platform/mailbox/config.js';
+import { parseArgsTable } from '../../src/sim/option-table.js';
 import {
   argsFromSimulateOptions,
-  parseArgsTable,
   RUN_OPTIONS,
   type RunArgValues,
   simulateOptionsFromArgs,
