@@ -1,6 +1,7 @@
 /**
  * One whole process, as a user starts it: Node starts, loads the library
- * (`../index.js`, the package's entry) and runs simulate() once. The parent
+ * (`dist-bench/dist/index.js`, the package's entry as `npm run build` makes it) and runs
+ * simulate() once. The parent
  * (processes.ts) times the process from spawn to exit, alternating with
  * `node -e 0`; this process reports its own figures on stdout as JSON.
  *
@@ -33,7 +34,8 @@ export interface ProcessRunReport {
 
 async function main(mode: string): Promise<void> {
   const t0 = performance.now();
-  const lib = await import('../index.js');
+  // The library as shipped: the one-module bundle `npm run bench` builds into dist-bench/dist.
+  const lib: typeof import('../index.js') = await import(new URL('../dist/index.js', import.meta.url).href);
   const t1 = performance.now();
   let run: () => { outcome: string; machine: { cpus: number } };
   if (mode === 'startup') run = () => lib.simulate();

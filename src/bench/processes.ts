@@ -16,8 +16,8 @@ import { type Summary, summarize } from './stats.js';
 
 /** The entry a case runs through (`run.js --case NAME`). */
 const RUN_ENTRY = fileURLToPath(new URL('./run.js', import.meta.url));
-/** The CLI compiled with the benchmarks (dist-bench/cli/main.js): the same source as they measure. */
-const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+/** The CLI as shipped, built by `npm run bench` from the same source (dist-bench/dist/cli/main.js). */
+const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 /** One library process (process-run.ts). */
 const PROCESS_RUN = fileURLToPath(new URL('./process-run.js', import.meta.url));
 
@@ -30,6 +30,8 @@ export interface DeoptLoop {
 
 export interface CliTiming {
   runs: number;
+  /** `simulate -q`: the default run, its summary only. */
+  simulateMs: Summary;
   inspectMs: Summary;
   /** `node -e 0`, in the same rounds. */
   nodeMs: Summary;
@@ -57,6 +59,8 @@ interface Command {
   argv: string[];
   /** Exit codes that are not a failure. */
   ok?: readonly number[];
+  /** Added to the environment. */
+  env?: Record<string, string>;
 }
 
 /**
@@ -75,6 +79,7 @@ export function pairedRuns(commands: readonly Command[], runs: number): { ms: nu
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'inherit'],
         maxBuffer: 256 * MB,
+        ...(c.env ? { env: { ...process.env, ...c.env } } : {}),
       });
       const ms = now() - t0;
       if (!(c.ok ?? [0]).includes(r.status ?? -1))
@@ -150,7 +155,11 @@ function which(cmd: string): string | undefined {
   return undefined;
 }
 
-/** `inspect <dir>` as a process against `node -e 0` and `iucode_tool -l <dir>` (when installed), in alternating rounds. */
+/**
+ * `simulate -q` and `inspect <dir>` as processes against `node -e 0` and `iucode_tool -l <dir>`
+ * (when installed), in alternating rounds. simulate finds no firmware folder (UCODE_STAGING_FIRMWARE_DIR
+ * points nowhere), so it runs on the default synthetic image, as on a machine without intel-ucode.
+ */
 export function timeCli(dir: string, quick: boolean): CliTiming {
   const iucode = which('iucode_tool');
   const runs = quick ? 5 : 20;
@@ -161,14 +170,16 @@ export function timeCli(dir: string, quick: boolean): CliTiming {
   }
   // inspect exits 1 when a file in the folder is rejected: still a full run.
   const commands: Command[] = [
+    { argv: [process.execPath, CLI, 'simulate', '-q'], env: { UCODE_STAGING_FIRMWARE_DIR: '/nonexistent' } },
     { argv: [process.execPath, CLI, 'inspect', dir], ok: [0, 1] },
     { argv: [process.execPath, '-e', '0'] },
     ...(iucode ? [{ argv: [iucode, '-l', dir] }] : []),
   ];
   pairedRuns(commands, 2);
-  const [inspect, node, tool] = pairedRuns(commands, runs);
+  const [simulate, inspect, node, tool] = pairedRuns(commands, runs);
   return {
     runs,
+    simulateMs: summarize(simulate!.ms),
     inspectMs: summarize(inspect!.ms),
     nodeMs: summarize(node!.ms),
     iucodeMs: tool ? summarize(tool.ms) : undefined,

@@ -64,6 +64,9 @@ export const TARGETS = {
   /** Growth of the late load's time from 8,192 to 65,536 CPUs: fitted exponent. */
   growthExponent: 1.1,
   parseMBps: 1000,
+  /** `simulate -q` (the default run) and `inspect <folder>` as processes: ms over `node -e 0`. */
+  simulateOverNodeMs: 60,
+  inspectOverNodeMs: 25,
 } as const;
 
 const RESULT_COLUMNS: readonly TableColumn[] = [
@@ -227,17 +230,26 @@ function table(r: Results): string {
   }
   if (r.cli) {
     const c = r.cli;
+    const overNode = (x: number) => `node + ${f1(x - c.nodeMs.median)} ms`;
+    rows.push([
+      '4',
+      `\`simulate -q\` as a process, the default run (${c.runs} rounds with node -e 0)`,
+      `${f1(c.simulateMs.median)} ms (${overNode(c.simulateMs.median)})`,
+      `node -e 0 ${f1(c.nodeMs.median)} ms; p90 ${f1(c.simulateMs.p90)} ms`,
+      `<= node + ${TARGETS.simulateOverNodeMs} ms`,
+      pass(c.simulateMs.median - c.nodeMs.median <= TARGETS.simulateOverNodeMs),
+    ]);
     rows.push([
       '4',
       `\`inspect <folder>\` as a process (${c.runs} rounds with node -e 0${c.iucodeMs ? ' and iucode_tool -l' : ''})`,
-      `${f1(c.inspectMs.median)} ms`,
+      `${f1(c.inspectMs.median)} ms (${overNode(c.inspectMs.median)})`,
       `node -e 0 ${f1(c.nodeMs.median)} ms; ${
         c.iucodeMs
           ? `iucode_tool ${f1(c.iucodeMs.median)} ms (${f1(c.inspectMs.median / c.iucodeMs.median)} x)`
           : 'iucode_tool not installed'
       }`,
-      '-',
-      '-',
+      `<= node + ${TARGETS.inspectOverNodeMs} ms`,
+      pass(c.inspectMs.median - c.nodeMs.median <= TARGETS.inspectOverNodeMs),
     ]);
   }
   if (r.campaign) {
@@ -323,7 +335,7 @@ function details(r: Results): string {
   if (r.cli) {
     const c = r.cli;
     out.push(
-      `CLI: inspect median ${f1(c.inspectMs.median)} ms (min ${f1(c.inspectMs.min)}), node -e 0 ${f1(c.nodeMs.median)} ms, iucode_tool ${c.iucodeMs ? `${f1(c.iucodeMs.median)} ms (min ${f1(c.iucodeMs.min)}; ${c.iucodeVersion ?? ''})` : 'absent'}.`,
+      `CLI: simulate -q median ${f1(c.simulateMs.median)} ms (min ${f1(c.simulateMs.min)}), inspect median ${f1(c.inspectMs.median)} ms (min ${f1(c.inspectMs.min)}), node -e 0 ${f1(c.nodeMs.median)} ms, iucode_tool ${c.iucodeMs ? `${f1(c.iucodeMs.median)} ms (min ${f1(c.iucodeMs.min)}; ${c.iucodeVersion ?? ''})` : 'absent'}.`,
     );
   }
   if (r.campaign) out.push(`Campaign outcomes: ${JSON.stringify(r.campaign.outcomes)}.`);
