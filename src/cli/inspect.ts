@@ -1,4 +1,4 @@
-import { type Dir, opendirSync, type Stats, statSync } from 'node:fs';
+import { type Dir, type Dirent, opendirSync, type Stats, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import {
   type InspectFile,
@@ -10,7 +10,13 @@ import {
 } from '../index.js';
 import { INSPECT } from './inspect-spec.js';
 import { type CliIo, type Command, describeErrno, printable, UsageError } from './io.js';
-import { describeFileType, formatSize, MICROCODE_FILE_MAX_BYTES, readInputFile } from './read-input.js';
+import {
+  describeFileType,
+  formatSize,
+  MICROCODE_FILE_MAX_BYTES,
+  readInputFile,
+  ScratchBuffer,
+} from './read-input.js';
 import { helpText, parseCommand } from './spec.js';
 
 /** At most this many files in all (a real firmware folder holds a few hundred). */
@@ -67,15 +73,20 @@ function collectFiles(paths: string[], warn: (text: string) => void): string[] {
     if (info.isFile()) {
       add(path);
     } else if (info.isDirectory()) {
-      for (const name of folderNames(path).sort()) {
-        const entry = join(path, name);
-        // stat, not lstat: firmware folders often hold symlinks to the real files.
-        let entryInfo: Stats;
-        try {
-          entryInfo = statSync(entry);
-        } catch (err) {
-          warn(`ucode-staging inspect: skipping '${entry}': ${describeErrno(err)}\n`);
-          continue;
+      for (const found of folderEntries(path).sort((a, b) =>
+        a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+      )) {
+        const entry = join(path, found.name);
+        // The folder listing knows most entries' types; a symlink (firmware folders often
+        // hold links to the real files) or an unknown type is followed with stat.
+        let entryInfo: Pick<Stats, 'isFile' | 'isDirectory'> & Parameters<typeof describeFileType>[0] = found;
+        if (found.isSymbolicLink() || !knownType(found)) {
+          try {
+            entryInfo = statSync(entry);
+          } catch (err) {
+            warn(`ucode-staging inspect: skipping '${entry}': ${describeErrno(err)}\n`);
+            continue;
+          }
         }
         if (entryInfo.isFile()) add(entry);
         else if (!entryInfo.isDirectory())
@@ -88,17 +99,30 @@ function collectFiles(paths: string[], warn: (text: string) => void): string[] {
   return files;
 }
 
-/** The names in a folder, read one by one so that a huge folder is refused without reading it all. */
-function folderNames(path: string): string[] {
+/** Whether a folder listing gave the entry's type (some file systems report none). */
+function knownType(d: Dirent): boolean {
+  return (
+    d.isFile() ||
+    d.isDirectory() ||
+    d.isFIFO() ||
+    d.isCharacterDevice() ||
+    d.isBlockDevice() ||
+    d.isSocket() ||
+    d.isSymbolicLink()
+  );
+}
+
+/** The entries of a folder, read one by one so that a huge folder is refused without reading it all. */
+function folderEntries(path: string): Dirent[] {
   const dir: Dir = fsCall(() => opendirSync(path), `cannot read folder '${path}'`);
-  const names: string[] = [];
+  const names: Dirent[] = [];
   try {
     for (;;) {
       const entry = fsCall(() => dir.readSync(), `cannot read folder '${path}'`);
       if (entry === null) break;
       if (names.length >= INSPECT_MAX_FOLDER_ENTRIES)
         throw new UsageError(`folder '${path}' has more than ${INSPECT_MAX_FOLDER_ENTRIES} entries`);
-      names.push(entry.name);
+      names.push(entry);
     }
   } finally {
     dir.closeSync();
@@ -117,8 +141,14 @@ function fsCall<T>(call: () => T, what: string): T {
 
 function inspectFiles(paths: string[], match: InspectMatch | null): InspectFile[] {
   let total = 0;
+  // inspectFile keeps no reference to the bytes: one buffer serves every file.
+  const scratch = new ScratchBuffer();
   return paths.map((path) => {
-    const bytes = readInputFile(path, { what: 'microcode file', maxBytes: MICROCODE_FILE_MAX_BYTES });
+    const bytes = readInputFile(path, {
+      what: 'microcode file',
+      maxBytes: MICROCODE_FILE_MAX_BYTES,
+      scratch,
+    });
     total += bytes.length;
     if (total > INSPECT_MAX_TOTAL_BYTES)
       throw new UsageError(

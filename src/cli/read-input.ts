@@ -22,10 +22,32 @@ export interface ReadInputOptions {
   what: string;
   /** Refuse a file larger than this. */
   maxBytes: number;
+  /**
+   * Read into this buffer's memory when the file fits (the bytes returned are then only
+   * valid until the next read into it): many files read one after another reuse memory
+   * already paged in instead of allocating and first-touching a buffer each.
+   */
+  scratch?: ScratchBuffer;
+}
+
+/** A buffer reused across reads (see ReadInputOptions.scratch); it grows to the largest file. */
+export class ScratchBuffer {
+  buffer: Buffer = Buffer.allocUnsafe(0);
 }
 
 /** 'a FIFO (named pipe)', 'a character device', ... for a file that is not a regular file. */
-export function describeFileType(st: Stats): string {
+export function describeFileType(
+  st: Pick<
+    Stats,
+    | 'isFile'
+    | 'isDirectory'
+    | 'isFIFO'
+    | 'isCharacterDevice'
+    | 'isBlockDevice'
+    | 'isSocket'
+    | 'isSymbolicLink'
+  >,
+): string {
   if (st.isFile()) return 'a regular file';
   if (st.isDirectory()) return 'a folder';
   if (st.isFIFO()) return 'a FIFO (named pipe)';
@@ -78,7 +100,10 @@ export function readInputFile(path: string, opts: ReadInputOptions): Uint8Array 
     if (fst.size > opts.maxBytes) fail(tooLarge(fst.size, opts));
     const limit = opts.maxBytes + 1;
     // A file may be longer than fstat says (/proc, a file being appended to): grow, up to the cap.
-    let buf = Buffer.allocUnsafe(Math.min(limit, Math.max(fst.size + 1, 4096)));
+    const wanted = Math.min(limit, Math.max(fst.size + 1, 4096));
+    const scratch = opts.scratch;
+    if (scratch && scratch.buffer.length < wanted) scratch.buffer = Buffer.allocUnsafe(wanted);
+    let buf = scratch ? scratch.buffer : Buffer.allocUnsafe(wanted);
     let length = 0;
     for (;;) {
       if (length === buf.length) {
@@ -86,6 +111,7 @@ export function readInputFile(path: string, opts: ReadInputOptions): Uint8Array 
         const bigger = Buffer.allocUnsafe(Math.min(limit, buf.length * 2));
         buf.copy(bigger, 0, 0, length);
         buf = bigger;
+        if (scratch) scratch.buffer = bigger;
       }
       let n: number;
       try {

@@ -14,6 +14,7 @@ import {
   readInputText,
   readMachineFile,
   readMicrocodeFile,
+  ScratchBuffer,
 } from '../../src/cli/read-input.js';
 
 // Inputs that could hang the process or grow its memory without bound: refused quickly, by name.
@@ -59,6 +60,22 @@ describe('readInputFile', () => {
     writeFileSync(path, '\ufeff{"extends":"up"}');
     expect(readInputText(path, machine)).toBe('{"extends":"up"}');
     expect(readInputFile(path, machine).length).toBe(19);
+  });
+
+  it('a scratch buffer: each read gets exactly its own bytes, in memory reused when they fit', () => {
+    const big = join(dir, 'scratch-big.bin');
+    const small = join(dir, 'scratch-small.bin');
+    writeFileSync(big, Buffer.alloc(10_000, 0xaa));
+    writeFileSync(small, Buffer.from([1, 2, 3]));
+    const scratch = new ScratchBuffer();
+    const a = readInputFile(big, { ...microcode, scratch });
+    expect(a.length).toBe(10_000);
+    expect(a.every((b) => b === 0xaa)).toBe(true);
+    const b = readInputFile(small, { ...microcode, scratch });
+    expect([...b]).toEqual([1, 2, 3]);
+    expect(b.buffer).toBe(a.buffer);
+    // Without a scratch buffer every read has memory of its own.
+    expect(readInputFile(small, microcode).buffer).not.toBe(b.buffer);
   });
 
   it('readMachineFile and readMicrocodeFile: the two caps', () => {
