@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import {
   accessSync,
   closeSync,
@@ -17,9 +16,7 @@ import {
   unlinkSync,
   writeSync,
 } from 'node:fs';
-import { createConnection } from 'node:net';
 import { basename, dirname, join, resolve } from 'node:path';
-import { setTimeout as delay, setImmediate as nextTurn } from 'node:timers/promises';
 import { describeErrno, EXIT, isErrnoError, UsageError } from './io.js';
 
 /**
@@ -233,12 +230,20 @@ function removeTemporary(tmp: string): void {
 }
 
 /** `.<name>.<pid>.<random>.tmp` beside the target, created exclusively (never through a planted link). */
+// Every command starts by loading this module: node:crypto, node:net and node:timers/promises
+// cost milliseconds to load, so they are reached only when a file or socket is written
+// (the Web Crypto global loads its module on first use).
+function randomHex(bytes: number): string {
+  const b = globalThis.crypto.getRandomValues(new Uint8Array(bytes));
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+}
+
+const delay = (ms: number) => new Promise<void>((ok) => setTimeout(ok, ms));
+const nextTurn = () => new Promise<void>((ok) => setImmediate(ok));
+
 function createTemporary(t: OutputTarget): { fd: number; tmp: string } {
   const dir = dirname(t.target);
-  const tmp = join(
-    dir,
-    `.${basename(t.target).slice(0, 120)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
-  );
+  const tmp = join(dir, `.${basename(t.target).slice(0, 120)}.${process.pid}.${randomHex(4)}.tmp`);
   let fd: number;
   try {
     fd = openSync(tmp, 'wx', 0o666);
@@ -479,6 +484,7 @@ export async function writeOutput(t: OutputTarget, content: OutputContent, note 
 }
 
 async function writeSocket(t: OutputTarget, content: OutputContent): Promise<void> {
+  const { createConnection } = await import('node:net');
   const socket = createConnection({ path: t.target });
   let failure: unknown;
   socket.on('error', (err) => {

@@ -1,19 +1,15 @@
 import {
-  chromeTraceJson,
   formatSummary,
-  mmiotraceChunks,
   oneOf,
   RESULT_PARTS,
   type ResultPart,
-  renderReport,
-  resultJson,
   type SimulationResult,
   simulate,
 } from '../index.js';
 import { paint } from './color.js';
 import { SIMULATE } from './commands.js';
-import { type CliIo, type Command, printable } from './io.js';
-import { type OutputPlan, planOutputs } from './output-plan.js';
+import { type Command, printable } from './io.js';
+import { planOutputs } from './output-plan.js';
 import { Progress } from './progress.js';
 import { asUsage, resolveSimOptions, type SimValues } from './sim-options.js';
 import { helpText, parseCommand } from './spec.js';
@@ -64,29 +60,14 @@ export const simulateCommand: Command = async (argv, io) => {
     if (!values.quiet) io.stdout(paint(`${result.dmesg}\n`, io.color));
     io.stdout(formatSummary(result, { color: io.color === true }));
   }
-  await writeOutputs(io, result, plan, omit);
+  // The JSON, trace, mmiotrace and report writers load only when one of them was asked for.
+  if (plan.outputs.length > 0)
+    await (await import('./simulate-outputs.js')).writeOutputs(io, result, plan, omit);
   return exitCodeFor(result);
 };
 
 export function runSimulation(options: Parameters<typeof simulate>[0]): SimulationResult {
   return asUsage(() => simulate(options));
-}
-
-async function writeOutputs(
-  io: CliIo,
-  result: SimulationResult,
-  plan: OutputPlan,
-  omit: readonly ResultPart[],
-): Promise<void> {
-  await plan.write('--json', () => `${resultJson(result, { omit })}\n`);
-  await plan.write('--trace', () => chromeTraceJson(result));
-  if (plan.has('--mmiotrace')) {
-    // About 60 bytes a line; the chunks are written as they come, never joined.
-    plan.estimate('--mmiotrace', (result.mmio?.length ?? 0) * 60);
-    await plan.write('--mmiotrace', mmiotraceChunks(result));
-  }
-  await plan.write('--report', () => renderReport({ results: [result] }));
-  for (const o of plan.outputs) if (o.kind !== 'stdout') io.stderr(`wrote ${printable(o.path)}\n`);
 }
 
 export function exitCodeFor(result: SimulationResult): number {
