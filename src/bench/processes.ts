@@ -186,3 +186,26 @@ export function timeCli(dir: string, quick: boolean): CliTiming {
     iucodeVersion,
   };
 }
+
+export interface CampaignJobsTiming {
+  runs: number;
+  rounds: number;
+  /** `campaign --jobs 1` and `--jobs 2`, whole processes, ms. */
+  oneMs: Summary;
+  twoMs: Summary;
+}
+
+/**
+ * The campaign command with one worker thread and with two, as processes in alternating
+ * rounds (the same report either way; only the wall time may differ).
+ */
+export function timeCampaignJobs(quick: boolean): CampaignJobsTiming {
+  const runs = quick ? 4000 : 20000;
+  const rounds = quick ? 1 : 3;
+  const job = (n: number): Command => ({
+    argv: [process.execPath, CLI, 'campaign', '--runs', String(runs), '--seed', '1', '--jobs', String(n)],
+    ok: [0, 1],
+  });
+  const [one, two] = pairedRuns([job(1), job(2)], rounds);
+  return { runs, rounds, oneMs: summarize(one!.ms), twoMs: summarize(two!.ms) };
+}

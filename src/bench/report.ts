@@ -13,7 +13,13 @@ import type {
   ScalingResult,
 } from './cases.js';
 import { GROWTH_FROM_CPUS } from './late-load.js';
-import { type CliTiming, DEOPT_LOOP, type DeoptLoop, type ProcessTiming } from './processes.js';
+import {
+  type CampaignJobsTiming,
+  type CliTiming,
+  DEOPT_LOOP,
+  type DeoptLoop,
+  type ProcessTiming,
+} from './processes.js';
 import { fitPowerLaw, type PowerFit } from './stats.js';
 
 export interface Results {
@@ -38,6 +44,8 @@ export interface Results {
   parse?: ParseResult;
   cli?: CliTiming;
   campaign?: CampaignResult;
+  /** The campaign command as a process with one and two worker threads. */
+  campaignJobs?: CampaignJobsTiming;
   /** Functions deoptimized again and again in a benchmark's process (V8 --trace-deopt). */
   deoptLoops: DeoptLoop[];
   wallSeconds: number;
@@ -67,6 +75,8 @@ export const TARGETS = {
   /** `simulate -q` (the default run) and `inspect <folder>` as processes: ms over `node -e 0`. */
   simulateOverNodeMs: 60,
   inspectOverNodeMs: 25,
+  /** `campaign --jobs 2` against `--jobs 1`: speed-up on two cores. */
+  campaignSpeedup: 1.8,
 } as const;
 
 const RESULT_COLUMNS: readonly TableColumn[] = [
@@ -261,6 +271,18 @@ function table(r: Results): string {
       `${c.executions.toLocaleString('en')} simulate() calls, ${c.failing} failing`,
       '-',
       '-',
+    ]);
+  }
+  if (r.campaignJobs) {
+    const j = r.campaignJobs;
+    const speedup = j.oneMs.median / j.twoMs.median;
+    rows.push([
+      '5',
+      `\`campaign --runs ${j.runs.toLocaleString('en')}\` as a process, \`--jobs 2\` against \`--jobs 1\``,
+      `${f2(speedup)} x (${f1(j.runs / (j.twoMs.median / 1000))} runs/s)`,
+      `--jobs 1 ${f2(j.oneMs.median / 1000)} s, --jobs 2 ${f2(j.twoMs.median / 1000)} s; ${j.rounds} rounds`,
+      `>= ${TARGETS.campaignSpeedup} x on 2 cores`,
+      pass(speedup >= TARGETS.campaignSpeedup),
     ]);
   }
   return formatTable(RESULT_COLUMNS, rows, { style: 'markdown' }).join('\n');

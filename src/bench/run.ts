@@ -31,7 +31,7 @@ import {
 import { type FleetBenchResult, formatFleetBench } from './fleet.js';
 import { cpuModel, findFirmware, now } from './host.js';
 import { REAL_IMAGE_NAME, syntheticGnrFile } from './images.js';
-import { runChild, timeCli, timeProcess } from './processes.js';
+import { runChild, timeCampaignJobs, timeCli, timeProcess } from './processes.js';
 import { type CpuProfile, formatResults, type Results, summarizeProfile } from './report.js';
 
 async function main(argv: string[]): Promise<void> {
@@ -105,8 +105,11 @@ async function main(argv: string[]): Promise<void> {
       process.stderr.write('bench: cli ...\n');
       results.cli = timeCli(parseDir, quick);
     }
-    if (want('campaign'))
+    if (want('campaign')) {
       results.campaign = runChild<CampaignResult>('campaign', env, quick, results.deoptLoops);
+      process.stderr.write('bench: campaign --jobs 1 and 2 ...\n');
+      results.campaignJobs = timeCampaignJobs(quick);
+    }
     if (want('fleet')) fleet = runChild<FleetBenchResult>('fleet', env, quick, results.deoptLoops);
   } finally {
     if (syntheticDir) rmSync(syntheticDir, { recursive: true, force: true });
