@@ -144,10 +144,11 @@ function cpuRecords(load: LateLoadReport, machine: Machine, revisionsBefore: Uin
   const windowEndNs = load.stopWindow ? load.stopWindow.endNs : Number.NaN;
   const hasWindow = load.stopWindow !== undefined;
   const n = tl.count;
-  const cpus: CpuRecord[] = [];
+  // Sized once: growing by push() copies the array of 65,536 references several times.
+  const cpus: CpuRecord[] = new Array(n);
   for (let cpu = 0; cpu < n; cpu++) {
     const isOnline = online[cpu] === 1;
-    cpus.push({
+    cpus[cpu] = {
       cpu,
       package: packageOf[cpu]!,
       core: coreOf[cpu]!,
@@ -166,7 +167,7 @@ function cpuRecords(load: LateLoadReport, machine: Machine, revisionsBefore: Uin
       applyEndNs: applyEndNs[cpu]!,
       doneNs: doneNs[cpu]!,
       stoppedForNs: hasWindow && isOnline ? windowEndNs - stoppedNs[cpu]! : 0,
-    });
+    };
   }
   return cpus;
 }
