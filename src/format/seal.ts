@@ -29,6 +29,19 @@ export function sealMainChecksum(image: Uint8Array): void {
   view.setUint32(HEADER_FIELD_OFFSETS.checksum, (2 ** 32 - sumDwords(image, 0, length)) % 2 ** 32, true);
 }
 
+/**
+ * sealMainChecksum() for an image whose data part (the bytes after the header
+ * that the main checksum covers) sums to `dataSum` modulo 2^32: only the
+ * header is read.
+ */
+export function sealMainChecksumOfData(image: Uint8Array, dataSum: number): void {
+  requireLength(image, HEADER_SIZE + effectiveDataSize(parseHeader(image)));
+  const view = dataView(image);
+  view.setUint32(HEADER_FIELD_OFFSETS.checksum, 0, true);
+  const sum = (sumDwords(image, 0, HEADER_SIZE) + dataSum) >>> 0;
+  view.setUint32(HEADER_FIELD_OFFSETS.checksum, (2 ** 32 - sum) % 2 ** 32, true);
+}
+
 /** Offset of the extended table, or undefined when the layout has none. */
 export function extTableOffset(image: Uint8Array): number | undefined {
   requireLength(image, HEADER_SIZE);
