@@ -39,9 +39,10 @@ export function hasHeader(imageDwords: number): boolean {
 /**
  * Main checksum: the dwords of header + data sum to 0 mod 2^32. The extended
  * signature table after the data (if any) is not covered. A headerless image
- * is checked over all its dwords.
+ * is checked over all its dwords. `imageSum`, when known, is the sum of all
+ * of `image` modulo 2^32: then only the part not covered is read.
  */
-export function mainChecksumOk(image: Uint32Array): boolean {
+export function mainChecksumOk(image: Uint32Array, imageSum: number | undefined): boolean {
   let end = image.length;
   if (end >= HEADER_DWORDS) {
     const dataSize = image[DATA_SIZE_DWORD]!;
@@ -49,38 +50,41 @@ export function mainChecksumOk(image: Uint32Array): boolean {
     if (covered % 4 !== 0 || covered / 4 > image.length) return false;
     end = covered / 4;
   }
-  return sumOf(image, end) === 0;
+  if (imageSum === undefined) return sumOf(image, 0, end) === 0;
+  return ((imageSum - sumOf(image, end, image.length)) | 0) === 0;
 }
 
-/** Dwords summed per call of sumBlock(). */
+/** Dwords summed per sumRange() call. */
 const BLOCK = 4096;
 
 /**
- * Sum of image[0, end) modulo 2^32, a block at a time: sumBlock() runs a few
- * hundred times per image and is optimised as a whole function. One loop over
- * the whole image would be compiled on-stack-replaced in the middle of its first
- * call, before the code after the loop ever ran, and V8 then deoptimises at the
- * loop's end on every later call (a deopt loop: a third of the hot path's time).
+ * Sum of image[from, end) modulo 2^32, a block at a time: sumRange() runs
+ * hundreds of times per image and is optimised as a whole function. One loop
+ * over the whole image was compiled on-stack-replaced in the middle of its
+ * first call, and V8 then deoptimised at its end on every later call.
  */
-function sumOf(image: Uint32Array, end: number): number {
+function sumOf(image: Uint32Array, from: number, end: number): number {
   let sum = 0;
-  for (let at = 0; at < end; at += BLOCK) sum = (sum + sumBlock(image, at, Math.min(end, at + BLOCK))) | 0;
+  for (let at = from; at < end; at += BLOCK) sum = (sum + sumRange(image, at, Math.min(end, at + BLOCK))) | 0;
   return sum >>> 0;
 }
 
-/** Sum of words[from, to) modulo 2^32 (as an int32), with four independent sums. */
-function sumBlock(words: Uint32Array, from: number, to: number): number {
+/**
+ * Sum of words[from, to) modulo 2^32 (as an int32), from < to: the sum of a
+ * chunk as it arrives, and the blocks of sumOf(). Two independent sums let the
+ * CPU overlap the adds. An odd last dword is added through a mask, not a loop
+ * of its own: every access runs on every call, so compiled code never meets
+ * one it has no type feedback for (a deopt, repeated at each entry of cached
+ * on-stack-replaced code).
+ */
+export function sumRange(words: Uint32Array, from: number, to: number): number {
+  const pairsEnd = from + ((to - from) & ~1);
   let a = 0;
   let b = 0;
-  let c = 0;
-  let d = 0;
-  let i = from;
-  for (; i + 3 < to; i += 4) {
+  for (let i = from; i < pairsEnd; i += 2) {
     a = (a + words[i]!) | 0;
     b = (b + words[i + 1]!) | 0;
-    c = (c + words[i + 2]!) | 0;
-    d = (d + words[i + 3]!) | 0;
   }
-  for (; i < to; i++) a = (a + words[i]!) | 0;
-  return (a + b + c + d) | 0;
+  const odd = ((to - from) & 1) === 1 ? -1 : 0;
+  return (a + b + (words[to - 1]! & odd)) | 0;
 }

@@ -18,6 +18,13 @@ export class ReceivedRanges {
     return false;
   }
 
+  /** Whether any byte of [start, end) has been received. */
+  overlaps(start: number, end: number): boolean {
+    const b = this.bounds;
+    for (let i = 0; i < b.length; i += 2) if (b[i]! < end && start < b[i + 1]!) return true;
+    return false;
+  }
+
   /** Whether every byte of [start, end) has been received. */
   covers(start: number, end: number): boolean {
     const b = this.bounds;

@@ -57,13 +57,47 @@ function toBytes(dwords: Uint32Array): Uint8Array {
 export const sharedImages = new SharedImages();
 
 /**
- * Whether `words[wordsAt, wordsAt + count)` equals `image[imageAt, imageAt +
- * count)`, bit for bit. Two dwords at a time as float64 when both ranges are
- * 8-byte aligned (the comparison is a third of the staging time; V8 compares
- * float64 elements faster than uint32 ones here): equal doubles have equal bits
- * except +0 and -0, so a zero is checked as dwords; NaNs never compare equal,
- * and any pair that differs as doubles is checked as dwords too.
+ * The bits in which `x[xAt, xAt + count)` differs from `y[yAt, yAt + count)`,
+ * ORed together: 0 when the ranges are equal, bit for bit; count >= 1.
+ *
+ * XOR and OR on dwords, four at a time, beat the float64 comparison this
+ * replaces by about a sixth; float64 lanes also needed +0/-0 and NaN checks.
+ * The last count % 4 dwords go through masks, not a loop of their own: every
+ * access runs on every call, so compiled code never meets one it has no type
+ * feedback for (a deopt, repeated at each entry of cached on-stack-replaced
+ * code).
  */
+export function diffWords(x: Uint32Array, xAt: number, y: Uint32Array, yAt: number, count: number): number {
+  const shift = yAt - xAt;
+  const end4 = xAt + (count & ~3);
+  let diff = 0;
+  for (let i = xAt; i < end4; i += 4) {
+    diff |=
+      (x[i]! ^ y[i + shift]!) |
+      (x[i + 1]! ^ y[i + 1 + shift]!) |
+      (x[i + 2]! ^ y[i + 2 + shift]!) |
+      (x[i + 3]! ^ y[i + 3 + shift]!);
+  }
+  // The tail's dwords, from the last back; a mask is -1 for a dword of the tail, else 0.
+  const rest = count & 3;
+  const last = xAt + count - 1;
+  const m1 = rest >= 1 ? -1 : 0;
+  const m2 = rest >= 2 ? -1 : 0;
+  const m3 = rest === 3 ? -1 : 0;
+  const j2 = last - (1 & m2);
+  const j3 = last - (2 & m3);
+  return (
+    diff |
+    ((x[last]! ^ y[last + shift]!) & m1) |
+    ((x[j2]! ^ y[j2 + shift]!) & m2) |
+    ((x[j3]! ^ y[j3 + shift]!) & m3)
+  );
+}
+
+/** Dwords per diffWords() call in sameWords(): a difference ends the comparison within a block. */
+const BLOCK = 4096;
+
+/** Whether `words[wordsAt, wordsAt + count)` equals `image[imageAt, imageAt + count)`, bit for bit. */
 export function sameWords(
   words: Uint32Array,
   wordsAt: number,
@@ -71,44 +105,7 @@ export function sameWords(
   imageAt: number,
   count: number,
 ): boolean {
-  const a = words.byteOffset + wordsAt * 4;
-  const b = image.byteOffset + imageAt * 4;
-  if ((a & 7) !== 0 || (b & 7) !== 0) return sameDwords(words, wordsAt, image, imageAt, count);
-  const pairs = count >>> 1;
-  // Float64 views of the whole buffers, made once per buffer (a view per call is garbage per chunk).
-  const x = float64View(words.buffer);
-  const y = float64View(image.buffer);
-  const xAt = a >>> 3;
-  const yAt = b >>> 3;
-  for (let k = 0; k < pairs; k++) {
-    const v = x[xAt + k]!;
-    if (v !== y[yAt + k]! || v === 0) {
-      const i = 2 * k;
-      if (words[wordsAt + i] !== image[imageAt + i] || words[wordsAt + i + 1] !== image[imageAt + i + 1])
-        return false;
-    }
-  }
-  return (count & 1) === 0 || words[wordsAt + count - 1] === image[imageAt + count - 1];
-}
-
-const float64Views = new WeakMap<ArrayBufferLike, Float64Array>();
-
-function float64View(buffer: ArrayBufferLike): Float64Array {
-  let view = float64Views.get(buffer);
-  if (view === undefined) {
-    view = new Float64Array(buffer, 0, buffer.byteLength >>> 3);
-    float64Views.set(buffer, view);
-  }
-  return view;
-}
-
-function sameDwords(
-  words: Uint32Array,
-  wordsAt: number,
-  image: Uint32Array,
-  imageAt: number,
-  count: number,
-): boolean {
-  for (let k = 0; k < count; k++) if (words[wordsAt + k] !== image[imageAt + k]) return false;
+  for (let k = 0; k < count; k += BLOCK)
+    if (diffWords(words, wordsAt + k, image, imageAt + k, Math.min(BLOCK, count - k)) !== 0) return false;
   return true;
 }
