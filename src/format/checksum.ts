@@ -19,11 +19,11 @@ export function sumDwords(bytes: Uint8Array, start: number, byteLength: number):
   return sum >>> 0;
 }
 
-/** Dwords summed per call of sumBlock(). */
+/** Dwords summed per call of sumWordRange(). */
 const BLOCK = 4096;
 
 /**
- * Sum of every dword of `words`, modulo 2^32, a block at a time. sumBlock()
+ * Sum of every dword of `words`, modulo 2^32, a block at a time. sumWordRange()
  * runs hundreds of times per image and is optimised as a whole function. One
  * loop over the whole image was compiled on-stack-replaced in its first call,
  * before its tail loop ever ran; V8 reuses OSR code at every later entry of the
@@ -33,7 +33,7 @@ const BLOCK = 4096;
 export function sumWords(words: Uint32Array): number {
   const n = words.length;
   let sum = 0;
-  for (let at = 0; at < n; at += BLOCK) sum = (sum + sumBlock(words, at, Math.min(n, at + BLOCK))) | 0;
+  for (let at = 0; at < n; at += BLOCK) sum = (sum + sumWordRange(words, at, Math.min(n, at + BLOCK))) | 0;
   return sum >>> 0;
 }
 
@@ -44,7 +44,7 @@ export function sumWords(words: Uint32Array): number {
  * meets one it has no type feedback for (which deoptimises, and again at each
  * entry of cached on-stack-replaced code).
  */
-function sumBlock(words: Uint32Array, from: number, to: number): number {
+export function sumWordRange(words: Uint32Array, from: number, to: number): number {
   const pairsEnd = from + ((to - from) & ~1);
   let a = 0;
   let b = 0;
