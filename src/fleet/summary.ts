@@ -1,6 +1,6 @@
-import { z } from 'zod';
 import { PROBE_SCHEMA, type ProbeFiguresJson } from '../probe/probe-report.js';
 import { VERDICT_KINDS, type VerdictKind } from '../probe/verdict.js';
+import { numberIn, wholeNumber, z } from '../zod.js';
 
 /** A revision or signature as every JSON of the project prints it: "0x10003a2". */
 export type Hex = string;
@@ -48,22 +48,24 @@ export interface HostSummary {
   } | null;
 }
 
-const hexString = z.string().regex(/^0x[0-9a-f]{1,16}$/i, 'expected a hex string such as "0x10003a2"');
-const count = z.number().int().min(0).max(1e9);
-const ns = z.number().min(0).max(1e18);
-const text = z.string().max(4096);
+const hexString = z
+  .string()
+  .check(z.regex(/^0x[0-9a-f]{1,16}$/i, 'expected a hex string such as "0x10003a2"'));
+const count = wholeNumber(0, 1e9);
+const ns = numberIn(0, 1e18);
+const text = z.string().check(z.maxLength(4096));
 
 const figuresSchema = z.object({
   outcome: text,
   reloadReturns: text,
-  stopWindowNs: ns.nullable(),
+  stopWindowNs: z.nullable(ns),
   stagingNs: ns,
   reloadNs: ns,
   stagingPasses: count,
   stagingOk: z.boolean(),
 });
 
-const blobSchema = z.object({ revision: hexString, totalSize: count }).nullable();
+const blobSchema = z.nullable(z.object({ revision: hexString, totalSize: count }));
 
 /** The part of `probe --json` (ucode-staging/probe@1) fleet reads; other fields are ignored. */
 const probeReportSchema = z.object({
@@ -71,14 +73,14 @@ const probeReportSchema = z.object({
   verdict: z.object({
     kind: z.enum(VERDICT_KINDS),
     summary: text,
-    taints: z.boolean().nullable(),
-    reloadReturns: text.nullable(),
+    taints: z.nullable(z.boolean()),
+    reloadReturns: z.nullable(text),
   }),
   host: z.object({
-    vendor: text.nullable(),
-    modelName: text.nullable(),
-    signature: hexString.nullable(),
-    revisions: z.object({ cpu0: hexString.nullable() }),
+    vendor: z.nullable(text),
+    modelName: z.nullable(text),
+    signature: z.nullable(hexString),
+    revisions: z.object({ cpu0: z.nullable(hexString) }),
     topology: z.object({
       packages: count,
       coresPerPackage: count,
@@ -88,25 +90,25 @@ const probeReportSchema = z.object({
       numbering: z.object({ packages: text, smt: text }),
     }),
     kernel: z.object({
-      release: text.nullable(),
-      hasStaging: z.boolean().nullable(),
-      hz: z.number().int().min(0).max(1e6).nullable(),
+      release: z.nullable(text),
+      hasStaging: z.nullable(z.boolean()),
+      hz: z.nullable(wholeNumber(0, 1e6)),
     }),
   }),
-  update: z.object({ blob: blobSchema, refusedBlob: blobSchema }).nullable(),
+  update: z.nullable(z.object({ blob: blobSchema, refusedBlob: blobSchema })),
   staging: z.object({
     support: z.enum(['supported', 'not-supported', 'unknown']),
-    kernelHasStaging: z.boolean().nullable(),
+    kernelHasStaging: z.nullable(z.boolean()),
   }),
-  prediction: z
-    .object({
-      hypothetical: text.nullable(),
+  prediction: z.nullable(
+    z.object({
+      hypothetical: z.nullable(text),
       thisHost: z.enum(['with-staging', 'without-staging', 'unknown']),
       assumptions: text,
-      withStaging: figuresSchema.nullable(),
+      withStaging: z.nullable(figuresSchema),
       withoutStaging: figuresSchema,
-    })
-    .nullable(),
+    }),
+  ),
 });
 
 type ProbeReportInput = z.infer<typeof probeReportSchema>;
@@ -221,7 +223,7 @@ export function parseJsonText(textIn: string): { value: unknown } | ReadProblem 
   }
 }
 
-function zodProblem(err: z.ZodError): string {
+function zodProblem(err: z.core.$ZodError): string {
   const issue = err.issues[0]!;
   const path = issue.path.map(String).join('.');
   return `${path === '' ? 'the document' : path}: ${issue.message}`;
