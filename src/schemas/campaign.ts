@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { INVARIANT_NAMES } from '../campaign/invariants.js';
 import type { CampaignPart, CampaignReport } from '../campaign/run-campaign.js';
 import { ALL_FAULT_CHOICES, type FaultPlacement, STAGING_POLICIES } from '../campaign/space.js';
@@ -6,6 +5,7 @@ import { PolicySchema } from '../kernel/policy.js';
 import { CostModelOverridesSchema, MachineSpecSchema } from '../platform/machine-spec.js';
 import { DeviceProfileSchema } from '../platform/mailbox/config.js';
 import { PRESETS } from '../platform/presets.js';
+import { numberIn, z } from '../zod.js';
 import { DeviceProfileInputJson, MachineFileJson } from './parts.js';
 import { Count, def, doc, exactly, Ns } from './wire.js';
 
@@ -20,12 +20,12 @@ import { Count, def, doc, exactly, Ns } from './wire.js';
 export const CAMPAIGN_SCHEMA = 'ucode-staging/campaign@2' satisfies CampaignReport['schema'];
 export const CAMPAIGN_PART_SCHEMA = 'ucode-staging/campaign-part@1' satisfies CampaignPart['schema'];
 
-const Rate = z.number().min(0).max(1);
+const Rate = numberIn(0, 1);
 const policy = PolicySchema.shape;
 const cost = CostModelOverridesSchema.shape;
 const spec = MachineSpecSchema.shape;
 const presetNames = Object.keys(PRESETS) as [string, ...string[]];
-const profileKinds = DeviceProfileSchema.options.map((o) => o.shape.kind.value);
+const profileKinds = DeviceProfileSchema.def.options.map((o) => o.shape.kind.def.values[0]!);
 
 const FaultChoiceJson = z.enum(ALL_FAULT_CHOICES);
 
@@ -57,11 +57,11 @@ export const CampaignSpaceJson = def(
     placements: z.array(exactly<FaultPlacement>()(['at', 'probability'])),
     probabilities: z.array(Rate),
     policies: z.array(z.enum(STAGING_POLICIES)),
-    budgets: z.array(policy.budget.unwrap()),
-    dedupes: z.array(policy.dedupe.unwrap()),
-    polls: z.array(policy.poll.unwrap()),
-    kernels: z.array(cost.kernelGeneration.unwrap()),
-    hz: z.array(cost.hz.unwrap()),
+    budgets: z.array(policy.budget.def.innerType),
+    dedupes: z.array(policy.dedupe.def.innerType),
+    polls: z.array(policy.poll.def.innerType),
+    kernels: z.array(cost.kernelGeneration.def.innerType),
+    hz: z.array(cost.hz.def.innerType),
     imageBytes: doc(z.strictObject({ min: Count, max: Count }), 'Synthetic image size range in bytes.'),
     cpuFaultRate: Rate,
     offlineRate: Rate,
@@ -102,7 +102,7 @@ const TableRowJson = def(
   z.strictObject({
     ...rowCounts,
     stopWindowNs: doc(
-      PercentilesJson.nullable(),
+      z.nullable(PercentilesJson),
       'Stop window percentiles in ns over the runs that stopped CPUs and came back (1 µs resolution); null when none did.',
     ),
   }),
@@ -129,7 +129,7 @@ const totals = {
   faultsInjected: doc(Count, 'Mailbox faults drawn into runs.'),
   faultsFired: doc(Count, 'Injected faults that took effect at least once.'),
   determinismChecks: doc(Count, 'Runs run twice and compared.'),
-  wallMs: doc(z.number().min(0), 'Wall time in ms.'),
+  wallMs: doc(z.number().check(z.minimum(0)), 'Wall time in ms.'),
 };
 
 export const CampaignJson = z.strictObject({
@@ -146,10 +146,10 @@ export const CampaignJson = z.strictObject({
       policy: z.enum(STAGING_POLICIES),
       violations: z.array(ViolationJson),
       replay: doc(
-        z.array(z.string()).nullable(),
+        z.nullable(z.array(z.string())),
         'The command that replays the run, as argv; null when it needs a machine file nobody wrote (give --failing).',
       ),
-      machineFile: doc(MachineFileJson.nullable(), 'The machine file the replay needs, or null.'),
+      machineFile: doc(z.nullable(MachineFileJson), 'The machine file the replay needs, or null.'),
     }),
   ),
   ...totals,
@@ -159,7 +159,7 @@ export const CampaignJson = z.strictObject({
 
 const RowPartJson = z.strictObject({
   row: doc(
-    z.strictObject({ ...rowCounts, doesNotTerminate: rowCounts.doesNotTerminate.optional() }),
+    z.strictObject({ ...rowCounts, doesNotTerminate: z.optional(rowCounts.doesNotTerminate) }),
     'The counts of a table row (parts written before doesNotTerminate was counted have none: merge takes 0).',
   ),
   windows: doc(

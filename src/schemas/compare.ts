@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { type CompareReport, SWEEP_KEYS } from '../sim/compare.js';
+import { wholeNumber, z } from '../zod.js';
 import { LoadOutcomeJson } from './parts.js';
 import { Count, def, doc, Ns, NsOrNull } from './wire.js';
 
@@ -11,8 +11,11 @@ const RunFiguresJson = def(
   'runFigures',
   z.strictObject({
     outcome: LoadOutcomeJson,
-    why: doc(z.string().nullable(), 'Why the run did not update the machine, in one line; null when it did.'),
-    returnCode: doc(z.number().int().max(0).nullable(), 'null when the write never returns.'),
+    why: doc(
+      z.nullable(z.string()),
+      'Why the run did not update the machine, in one line; null when it did.',
+    ),
+    returnCode: doc(z.nullable(wholeNumber(undefined, 0)), 'null when the write never returns.'),
     stopWindowNs: NsOrNull,
     stagingNs: Ns,
     reloadNs: Ns,
@@ -37,7 +40,7 @@ export const CompareJson = z.strictObject({
       off: RunFiguresJson,
       on: RunFiguresJson,
       stopWindowReductionPct: doc(
-        z.number().nullable(),
+        z.nullable(z.number()),
         'How much shorter the stop window is with staging, in percent of the unstaged one.',
       ),
     }),

@@ -1,6 +1,6 @@
-import { z } from 'zod';
 import { INSPECT_SCHEMA } from '../format/inspect-report.js';
 import { PROBE_SCHEMA } from '../probe/probe-report.js';
+import { z } from '../zod.js';
 import { CAMPAIGN_PART_SCHEMA, CAMPAIGN_SCHEMA, CampaignJson, CampaignPartJson } from './campaign.js';
 import { COMPARE_SCHEMA, CompareJson } from './compare.js';
 import { InspectJson } from './inspect.js';
@@ -37,7 +37,7 @@ export interface OutputSchema {
   title: string;
   description: string;
   /** The zod schema of the document as it is on the wire. */
-  zod: z.ZodType;
+  zod: z.ZodMiniType;
 }
 
 /** The $id of a schema name: `ucode-staging/result@2` -> `urn:ucode-staging:result@2`. */
@@ -45,7 +45,13 @@ export function schemaId(name: string): string {
   return `urn:${name.replace('/', ':')}`;
 }
 
-function entry(file: string, name: string, title: string, description: string, zod: z.ZodType): OutputSchema {
+function entry(
+  file: string,
+  name: string,
+  title: string,
+  description: string,
+  zod: z.ZodMiniType,
+): OutputSchema {
   return { file, name, id: schemaId(name), title, description, zod };
 }
 

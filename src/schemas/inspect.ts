@@ -1,12 +1,12 @@
-import { z } from 'zod';
 import { FORMAT_ERROR_KINDS } from '../format/errors.js';
 import { INSPECT_SCHEMA } from '../format/inspect-report.js';
+import { wholeNumber, z } from '../zod.js';
 import { Count, def, doc, Hex } from './wire.js';
 
 // `inspect --json` (InspectReport in src/format/inspect-report.ts, docs/format.md).
 
 const Fms = doc(
-  z.string().regex(/^[0-9a-f]{2}-[0-9a-f]{2}-[0-9a-f]{2}$/),
+  z.string().check(z.regex(/^[0-9a-f]{2}-[0-9a-f]{2}-[0-9a-f]{2}$/)),
   'The firmware file name, FF-MM-SS.',
 );
 
@@ -22,7 +22,7 @@ const BlobJson = def(
     fms: Fms,
     platformFlags: Hex,
     revision: Hex,
-    date: doc(z.string().nullable(), "ISO date, or null when the header's date is not valid BCD."),
+    date: doc(z.nullable(z.string()), "ISO date, or null when the header's date is not valid BCD."),
     dateRaw: doc(Hex, 'The header dword.'),
     dataSize: doc(Count, 'After the legacy 0 => 2000 rule.'),
     totalSize: doc(Count, 'After the legacy 0 => 2048 rule.'),
@@ -40,13 +40,13 @@ const BlobJson = def(
 export const InspectJson = z.strictObject({
   schema: z.literal(INSPECT_SCHEMA),
   match: doc(
-    z
-      .strictObject({
+    z.nullable(
+      z.strictObject({
         signature: Hex,
-        platformId: z.number().int().min(0).max(7).nullable(),
-        platformFlags: Hex.nullable(),
-      })
-      .nullable(),
+        platformId: z.nullable(wholeNumber(0, 7)),
+        platformFlags: z.nullable(Hex),
+      }),
+    ),
     'The --match CPU: its signature, platform id (0-7) and flag (1 << id), or null.',
   ),
   files: z.array(
@@ -56,14 +56,14 @@ export const InspectJson = z.strictObject({
       validBlobs: doc(Count, 'Blobs that passed every check, before --match filtering.'),
       blobs: z.array(BlobJson),
       error: doc(
-        z
-          .strictObject({
+        z.nullable(
+          z.strictObject({
             offset: Count,
             index: Count,
             kind: z.enum(FORMAT_ERROR_KINDS),
             message: doc(z.string(), 'The kernel message, without the "microcode: " prefix.'),
-          })
-          .nullable(),
+          }),
+        ),
         'The check that made the kernel reject the file, or null.',
       ),
     }),

@@ -1,9 +1,9 @@
-import { z } from 'zod';
 import type { LoadOutcome } from '../kernel/core.js';
 import { PolicySchema } from '../kernel/policy.js';
 import { CostModelOverridesSchema, MachineSpecSchema } from '../platform/machine-spec.js';
 import { DeviceFaultSchema, DeviceProfileSchema } from '../platform/mailbox/config.js';
 import { PRESETS } from '../platform/presets.js';
+import { z } from '../zod.js';
 import { def, exactly, filled, Hex, mapShape, required } from './wire.js';
 
 // Pieces more than one output prints: the run's configuration as the result
@@ -80,9 +80,9 @@ const machineFileFields = mapShape(spec, (s, key) => {
     case 'initialRevision':
       return Hex;
     case 'mailbox':
-      return z.strictObject({ base: Hex, stride: Hex, undecodedRead: Hex.optional() }).optional();
+      return z.optional(z.strictObject({ base: Hex, stride: Hex, undecodedRead: z.optional(Hex) }));
     case 'lowMemory':
-      return z.array(Hex).length(4).optional();
+      return z.optional(z.array(Hex).check(z.length(4)));
     default:
       return s;
   }
@@ -94,7 +94,7 @@ export const MachineFileJson = def(
     z.strictObject(machineFileFields),
     z.strictObject({
       extends: z.enum(Object.keys(PRESETS) as [string, ...string[]]),
-      ...mapShape(machineFileFields, (s) => s.optional()),
+      ...mapShape(machineFileFields, (s) => z.optional(s)),
     }),
   ]),
   'A machine file as `ucode-staging simulate -m FILE` reads it (src/platform/machine-spec.ts), hex fields as hex strings; or a preset named in "extends" with fields laid over it.',

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import type { CpuResult } from '../kernel/core.js';
 import type { StagingReport } from '../kernel/intel/staging-report.js';
 import type { LogLevel, LogMark, TaintFlag } from '../kernel/printk.js';
@@ -8,6 +7,7 @@ import { MachineSpecSchema } from '../platform/machine-spec.js';
 import { MISUSE_KINDS } from '../platform/mailbox/device.js';
 import { RESULT_PARTS } from '../sim/json.js';
 import type { SimulationResult } from '../sim/result-types.js';
+import { wholeNumber, z } from '../zod.js';
 import {
   CostModelJson,
   DeviceFaultJson,
@@ -24,7 +24,7 @@ import { Count, def, doc, exactly, Hex, jsonSchemaExtras, Ns, NsOrNull } from '.
 export const RESULT_SCHEMA = 'ucode-staging/result@2' satisfies SimulationResult['schema'];
 
 /** 0 or a negative errno. */
-const Errno = z.number().int().max(0);
+const Errno = wholeNumber(undefined, 0);
 
 const Interval = z.strictObject({ startNs: Ns, endNs: Ns, durationNs: Ns });
 
@@ -35,7 +35,7 @@ const StagingPass = def(
     cpu: Count,
     mailboxPa: Hex,
     msrFault: doc(
-      z.literal(true).optional(),
+      z.optional(z.literal(true)),
       'Only when RDMSR 0x7a5 raised #GP: the kernel warned, read 0 and staged at address 0.',
     ),
     errno: Errno,
@@ -57,17 +57,19 @@ const StagingJson = z.strictObject({
   errno: Errno,
   errnoName: z.string(),
   reason: doc(
-    exactly<NonNullable<StagingReport['reason']>>()([
-      'misaligned',
-      'cross-call-failed',
-      'package-failed',
-      'mailbox-msr-fault',
-      'does-not-terminate',
-    ]).nullable(),
+    z.nullable(
+      exactly<NonNullable<StagingReport['reason']>>()([
+        'misaligned',
+        'cross-call-failed',
+        'package-failed',
+        'mailbox-msr-fault',
+        'does-not-terminate',
+      ]),
+    ),
     'Why staging stopped where stage_microcode() returns nothing, or null.',
   ),
-  failedCpu: Count.nullable(),
-  failedPackage: Count.nullable(),
+  failedCpu: z.nullable(Count),
+  failedPackage: z.nullable(Count),
   startNs: NsOrNull,
   endNs: NsOrNull,
   durationNs: Ns,
@@ -120,7 +122,7 @@ const ApplyJson = z.strictObject({
   endNs: Ns,
   revision: Hex,
   outcome: exactly<CoreApplyRecord['outcome']>()(['updated', 'rejected']),
-  reason: z.string().optional(),
+  reason: z.optional(z.string()),
   staged: z.boolean(),
 });
 
@@ -132,7 +134,7 @@ const DeviceJson = def(
     present: z.boolean(),
     profile: DeviceProfileJson,
     faults: z.array(DeviceFaultJson),
-    stagedRevision: Hex.nullable(),
+    stagedRevision: z.nullable(Hex),
     stagedAtNs: NsOrNull,
     transactions: Count,
     bytesReceived: Count,
@@ -150,7 +152,7 @@ const LogLineJson = z.strictObject({
   level: exactly<LogLevel>()(['emerg', 'err', 'warn', 'info', 'default']),
   text: doc(z.string(), 'The text as the kernel prints it, prefix included, no newline.'),
   mark: doc(
-    z.strictObject({ kind: exactly<LogMark['kind']>()(['inexact', 'ours']), note: z.string() }).optional(),
+    z.optional(z.strictObject({ kind: exactly<LogMark['kind']>()(['inexact', 'ours']), note: z.string() })),
     "Only on a line that is not the kernel's byte for byte.",
   ),
 });
@@ -170,7 +172,7 @@ const SpanJson = z.strictObject({
   cpu: Count,
   startNs: Ns,
   endNs: Ns,
-  args: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  args: z.optional(z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]))),
 });
 
 const CounterJson = z.strictObject({ name: z.string(), pkg: Count, timeNs: Ns, value: z.number() });
@@ -198,38 +200,40 @@ const resultFields = {
   costModel: CostModelJson,
   policy: PolicyJson,
   image: doc(
-    z
-      .strictObject({
+    z.nullable(
+      z.strictObject({
         source: z.string(),
         signature: Hex,
         revision: Hex,
-        date: doc(z.string().nullable(), 'ISO date, or null when the header date is not BCD.'),
+        date: doc(z.nullable(z.string()), 'ISO date, or null when the header date is not BCD.'),
         totalSize: Count,
         minRequiredRevision: Hex,
-      })
-      .nullable(),
+      }),
+    ),
     'The image the kernel chose, or null if none was chosen.',
   ),
   outcome: LoadOutcomeJson,
   returnCode: doc(
-    z.number().int().max(0).nullable(),
+    z.nullable(wholeNumber(undefined, 0)),
     'What load_late_locked() returned: 0 or -errno; null when the write never returns (panic, hang, kernel-does-not-terminate).',
   ),
   returnCodeName: z.string(),
   writeReturn: doc(
-    z.number().int().nullable(),
+    z.nullable(wholeNumber()),
     'What write(2) of "1\\n" to reload returns: 2 on success, else -errno; null when it never returns.',
   ),
   safe: doc(z.boolean(), 'The minimum-revision verdict.'),
   tainted: z.boolean(),
   taints: z.array(exactly<TaintFlag>()(['TAINT_WARN', 'TAINT_CPU_OUT_OF_SPEC'])),
-  panicMessage: z.string().nullable(),
+  panicMessage: z.nullable(z.string()),
   hangReason: doc(
-    z.string().nullable(),
+    z.nullable(z.string()),
     'Why stop_machine never returned (outcome hang); not a kernel line.',
   ),
   stuck: doc(
-    z.strictObject({ where: z.string(), loop: z.string(), reason: z.string(), bound: z.string() }).nullable(),
+    z.nullable(
+      z.strictObject({ where: z.string(), loop: z.string(), reason: z.string(), bound: z.string() }),
+    ),
     'Where the kernel would wait or loop for ever (hang, kernel-does-not-terminate); not a kernel line.',
   ),
   revision: doc(z.strictObject({ old: Hex, new: Hex }), 'The boot CPU revision before and after.'),
@@ -242,38 +246,44 @@ const resultFields = {
   }),
   staging: StagingJson,
   stopWindow: doc(
-    Interval.nullable(),
+    z.nullable(Interval),
     'First CPU stopped to last released; null if CPUs were never stopped.',
   ),
   reload: doc(Interval, 'The whole reload write, to its return.'),
-  cpus: z.array(CpuJson).optional(),
-  applies: doc(z.array(ApplyJson), 'Each WRMSR 0x79.').optional(),
-  devices: z.array(DeviceJson).optional(),
-  log: z.array(LogLineJson).optional(),
+  cpus: z.optional(z.array(CpuJson)),
+  applies: z.optional(doc(z.array(ApplyJson), 'Each WRMSR 0x79.')),
+  devices: z.optional(z.array(DeviceJson)),
+  log: z.optional(z.array(LogLineJson)),
   dmesg: doc(z.string(), 'The log as dmesg prints it.'),
-  trace: doc(
-    z.strictObject({ spans: z.array(SpanJson), counters: z.array(CounterJson) }),
-    'Spans and counters for the exporters (empty when the run was made with trace off).',
-  ).optional(),
+  trace: z.optional(
+    doc(
+      z.strictObject({ spans: z.array(SpanJson), counters: z.array(CounterJson) }),
+      'Spans and counters for the exporters (empty when the run was made with trace off).',
+    ),
+  ),
   omitted: doc(
-    z.array(z.enum(RESULT_PARTS)).min(1).optional(),
+    z.optional(z.array(z.enum(RESULT_PARTS)).check(z.minLength(1))),
     'The parts left out (`simulate --json-omit`, resultJson(r, { omit })); absent when none was. Every part not listed is present.',
   ),
 };
 
 /** A part of the result is absent exactly when `omitted` names it. */
-export const ResultJson = z.strictObject(resultFields).superRefine((d, ctx) => {
-  const omitted = new Set(d.omitted ?? []);
-  for (const part of RESULT_PARTS) {
-    const present = d[part] !== undefined;
-    if (present === omitted.has(part))
-      ctx.addIssue({
-        code: 'custom',
-        path: [part],
-        message: present ? `${part} is listed in omitted but present` : `${part} is missing (not in omitted)`,
-      });
-  }
-});
+export const ResultJson = z.strictObject(resultFields).check(
+  z.superRefine((d, ctx) => {
+    const omitted = new Set(d.omitted ?? []);
+    for (const part of RESULT_PARTS) {
+      const present = d[part] !== undefined;
+      if (present === omitted.has(part))
+        ctx.addIssue({
+          code: 'custom',
+          path: [part],
+          message: present
+            ? `${part} is listed in omitted but present`
+            : `${part} is missing (not in omitted)`,
+        });
+    }
+  }),
+);
 
 jsonSchemaExtras.set(ResultJson, {
   allOf: RESULT_PARTS.map((part) => ({

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { wholeNumber, z } from '../zod.js';
 
 // Building blocks of the output schemas: the JSON as it is on the wire, not the
 // objects in memory. Revisions, signatures and addresses are hex strings
@@ -20,14 +20,14 @@ export const outputRegistry = z.registry<{ id?: string; title?: string; descript
 export const jsonSchemaExtras = new Map<unknown, Record<string, unknown>>();
 
 /** A copy of `schema` with a description (a copy: shared schemas like Count stay undescribed). */
-export function doc<T extends z.ZodType>(schema: T, description: string): T {
+export function doc<T extends z.ZodMiniType>(schema: T, description: string): T {
   const copy = schema.clone() as T;
   outputRegistry.add(copy, { description });
   return copy;
 }
 
 /** `schema` as a named definition (`$defs/<id>`) of the JSON Schema files. */
-export function def<T extends z.ZodType>(id: string, schema: T, description: string): T {
+export function def<T extends z.ZodMiniType>(id: string, schema: T, description: string): T {
   outputRegistry.add(schema, { id, description });
   return schema;
 }
@@ -35,12 +35,12 @@ export function def<T extends z.ZodType>(id: string, schema: T, description: str
 /** "0x10003f0": `0x` and lower-case hex digits, as `hex()` in src/format writes them. */
 export const Hex = def(
   'hex',
-  z.string().regex(/^0x[0-9a-f]+$/),
+  z.string().check(z.regex(/^0x[0-9a-f]+$/)),
   'A revision, signature, platform mask, MSR value or physical address as a hex string ("0x10003f0"); fromJson() reads it back as a number.',
 );
 
 /** A whole number that counts something (CPUs, bytes, chunks, runs). */
-export const Count = z.number().int().min(0);
+export const Count = wholeNumber(0);
 
 /** Virtual nanoseconds since boot, or a duration in ns. Fractions are possible (fractional costs). */
 export const Ns = z.number();
@@ -48,7 +48,7 @@ export const Ns = z.number();
 /** A time or duration that may never have been reached: null (NaN in memory). */
 export const NsOrNull = def(
   'nsOrNull',
-  z.number().nullable(),
+  z.nullable(z.number()),
   'Virtual nanoseconds, or null where the run never got there (NaN in memory).',
 );
 
@@ -60,33 +60,39 @@ export const NsOrNull = def(
 export function exactly<T extends string>() {
   return <const V extends readonly [T, ...T[]]>(
     values: V & ([Exclude<T, V[number]>] extends [never] ? unknown : { missing: Exclude<T, V[number]> }),
-  ): z.ZodEnum<{ [K in V[number]]: K }> => z.enum(values as V);
+  ): z.ZodMiniEnum<{ [K in V[number]]: K }> => z.enum(values as V);
 }
 
-type Shape = Record<string, z.ZodType>;
+type Shape = Record<string, z.ZodMiniType>;
 
 /**
  * An input schema of the project (fields with defaults) as the wire holds it:
  * every default filled in, so every field is required; nested objects too.
  * Objects come back strict (the project's are).
  */
-export function filled(schema: z.ZodType): z.ZodType {
-  if (schema instanceof z.ZodDefault) return filled(schema.unwrap() as z.ZodType);
-  if (schema instanceof z.ZodObject) return z.strictObject(mapShape(schema.shape as Shape, filled));
-  if (schema instanceof z.ZodDiscriminatedUnion) {
-    const options = (schema.options as readonly z.ZodType[]).map(filled) as [z.ZodObject, ...z.ZodObject[]];
-    return z.discriminatedUnion(schema.def.discriminator, options);
+export function filled(schema: z.ZodMiniType): z.ZodMiniType {
+  if (schema instanceof z.ZodMiniDefault) return filled(schema.def.innerType as z.ZodMiniType);
+  if (schema instanceof z.ZodMiniObject) return z.strictObject(mapShape(schema.shape as Shape, filled));
+  if (schema instanceof z.ZodMiniDiscriminatedUnion) {
+    const { options, discriminator } = schema._zod.def;
+    const filledOptions = (options as readonly z.ZodMiniType[]).map(filled) as [
+      z.ZodMiniObject,
+      ...z.ZodMiniObject[],
+    ];
+    return z.discriminatedUnion(discriminator, filledOptions);
   }
   return schema;
 }
 
-/** Each field of a `.partial()` object, required. */
-export function required(schema: z.ZodObject): z.ZodObject {
+/** Each field of a `z.partial()` object, required. */
+export function required(schema: z.ZodMiniObject): z.ZodMiniObject {
   return z.strictObject(
-    mapShape(schema.shape as Shape, (s) => (s instanceof z.ZodOptional ? (s.unwrap() as z.ZodType) : s)),
+    mapShape(schema.shape as Shape, (s) =>
+      s instanceof z.ZodMiniOptional ? (s.def.innerType as z.ZodMiniType) : s,
+    ),
   );
 }
 
-export function mapShape(shape: Shape, f: (s: z.ZodType, key: string) => z.ZodType): Shape {
+export function mapShape(shape: Shape, f: (s: z.ZodMiniType, key: string) => z.ZodMiniType): Shape {
   return Object.fromEntries(Object.entries(shape).map(([k, s]) => [k, f(s, k)]));
 }

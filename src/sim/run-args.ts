@@ -1,4 +1,3 @@
-import type { z } from 'zod';
 import { PolicySchema } from '../kernel/policy.js';
 import { CostModelOverridesSchema, type CpuFault, CpuFaultSchema } from '../platform/machine-spec.js';
 import {
@@ -8,6 +7,7 @@ import {
   DeviceProfileSchema,
   RESPOND_PARAMS,
 } from '../platform/mailbox/config.js';
+import type { z } from '../zod.js';
 import { SimulationInputError } from './errors.js';
 import type { MachineInput, PackageScoped } from './machine-input.js';
 import type { RunOption } from './option-table.js';
@@ -20,7 +20,7 @@ import type { SimulateOptions } from './simulate.js';
 // replay commands cannot drift apart. Pure: no Node API.
 
 /** The values an enum-like schema (z.enum, a union of literals, possibly with a default) accepts. */
-export function choicesOf(schema: z.ZodType): readonly (string | number)[] {
+export function choicesOf(schema: z.ZodMiniType): readonly (string | number)[] {
   let s = schema as unknown as { def: Record<string, unknown> };
   while (s.def.type === 'default' || s.def.type === 'optional') s = s.def.innerType as typeof s;
   if (s.def.type === 'enum') return Object.values(s.def.entries as Record<string, string>);
@@ -46,7 +46,7 @@ export const KERNEL_GENERATIONS = choicesOf(CostModelOverridesSchema.shape.kerne
   | '6.12+'
   | 'pre-6.12'
 )[];
-export const DEVICE_PROFILE_KINDS = DeviceProfileSchema.options.map((o) => o.shape.kind.value);
+export const DEVICE_PROFILE_KINDS = DeviceProfileSchema.def.options.map((o) => o.shape.kind.def.values[0]!);
 export const DEVICE_FAULT_KINDS = choicesOf(DeviceFaultSchema.shape.kind) as readonly DeviceFault['kind'][];
 export const CPU_FAULT_KINDS = choicesOf(CpuFaultSchema.shape.kind) as readonly CpuFault['kind'][];
 export const COST_KEYS = Object.keys(CostModelOverridesSchema.shape);
@@ -70,14 +70,14 @@ function bad(message: string): never {
 }
 
 /** The first issue of a failed schema parse, as `field: message`. */
-function firstIssue(error: z.ZodError): string {
+function firstIssue(error: z.core.$ZodError): string {
   const issue = error.issues[0]!;
   const path = issue.path.map(String);
   if (issue.code === 'unrecognized_keys') return `unknown parameter '${[...path, issue.keys[0]].join('.')}'`;
   return path.length ? `${path.join('.')}: ${issue.message}` : issue.message;
 }
 
-function checked<T>(schema: z.ZodType<T>, value: unknown, flag: string, text: string): T {
+function checked<T>(schema: z.ZodMiniType<T>, value: unknown, flag: string, text: string): T {
   const r = schema.safeParse(value);
   if (!r.success) bad(`${flag} ${quoted(text)}: ${firstIssue(r.error)}`);
   return r.data;
@@ -201,7 +201,7 @@ export function parseProfile(text: string, flag = '--profile'): DeviceProfile {
 /** The profile with every parameter written out, in the schema's order. */
 export function formatProfile(p: DeviceProfile): string {
   const parts: string[] = [];
-  const shape = DeviceProfileSchema.options.find((o) => o.shape.kind.value === p.kind)!.shape;
+  const shape = DeviceProfileSchema.def.options.find((o) => o.shape.kind.def.values[0] === p.kind)!.shape;
   for (const key of Object.keys(shape)) {
     const value = (p as Record<string, unknown>)[key];
     if (key === 'kind' || value === false || value === undefined) continue;

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { fmsFileName } from '../format/index.js';
 import { MicrocodeCore } from '../kernel/core.js';
 import { type FirmwareSource, MemoryFirmware } from '../kernel/firmware.js';
@@ -10,6 +9,7 @@ import { Machine } from '../platform/machine.js';
 import type { MachineSpec } from '../platform/machine-spec.js';
 import { MmioTraceRecorder } from '../platform/mmio-trace.js';
 import { NS_PER_S } from '../time/clock.js';
+import { numberIn, wholeNumber, z } from '../zod.js';
 import { SimulationInputError } from './errors.js';
 import { type MachineInput, type MachineOverrides, resolveMachine } from './machine-input.js';
 import { buildResult } from './result.js';
@@ -59,7 +59,7 @@ export interface SimulateOptions extends MachineOverrides {
   onFinish?: (ctx: { machine: Machine; image: Uint8Array | undefined }) => void;
 }
 
-const virtualNs = z.number().min(0).max(1e18);
+const virtualNs = numberIn(0, 1e18);
 const callback = z.custom<(...args: never[]) => void>((f) => typeof f === 'function', 'expected a function');
 
 /**
@@ -68,15 +68,15 @@ const callback = z.custom<(...args: never[]) => void>((f) => typeof f === 'funct
  * known names, so a misspelt option (`seeed`) is an error, not ignored.
  */
 const RunOptionsSchema = z.strictObject({
-  machine: z.unknown().optional(),
-  policy: z.unknown().optional(),
-  profiles: z.unknown().optional(),
-  faults: z.unknown().optional(),
-  offlineCpus: z.unknown().optional(),
-  cpuFaults: z.unknown().optional(),
-  cost: z.unknown().optional(),
-  firmware: z
-    .custom<FirmwareSource | Uint8Array>(
+  machine: z.optional(z.unknown()),
+  policy: z.optional(z.unknown()),
+  profiles: z.optional(z.unknown()),
+  faults: z.optional(z.unknown()),
+  offlineCpus: z.optional(z.unknown()),
+  cpuFaults: z.optional(z.unknown()),
+  cost: z.optional(z.unknown()),
+  firmware: z.optional(
+    z.custom<FirmwareSource | Uint8Array>(
       (f) =>
         f instanceof Uint8Array ||
         (typeof f === 'object' &&
@@ -84,18 +84,18 @@ const RunOptionsSchema = z.strictObject({
           typeof (f as FirmwareSource).request === 'function' &&
           typeof (f as FirmwareSource).description === 'string'),
       'expected a Uint8Array or a FirmwareSource ({ request(name), description })',
-    )
-    .optional(),
-  syntheticImageBytes: z.number().int().min(MIN_IMAGE_BYTES).max(MAX_IMAGE_BYTES).optional(),
-  seed: z.number().int().min(0).max(0xffff_ffff).optional(),
-  trace: z.boolean().optional(),
-  mmioTrace: z.boolean().optional(),
-  bootAtNs: virtualNs.optional(),
-  reloadAtNs: virtualNs.optional(),
-  virtualTimeLimitNs: virtualNs.optional(),
-  timeLimitNs: z.number().gt(0).max(1e18).optional(),
-  onStagingProgress: callback.optional(),
-  onFinish: callback.optional(),
+    ),
+  ),
+  syntheticImageBytes: z.optional(wholeNumber(MIN_IMAGE_BYTES, MAX_IMAGE_BYTES)),
+  seed: z.optional(wholeNumber(0, 0xffff_ffff)),
+  trace: z.optional(z.boolean()),
+  mmioTrace: z.optional(z.boolean()),
+  bootAtNs: z.optional(virtualNs),
+  reloadAtNs: z.optional(virtualNs),
+  virtualTimeLimitNs: z.optional(virtualNs),
+  timeLimitNs: z.optional(z.number().check(z.gt(0), z.maximum(1e18))),
+  onStagingProgress: z.optional(callback),
+  onFinish: z.optional(callback),
 });
 
 function checkRunOptions(opts: SimulateOptions): void {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
-import type { z } from 'zod';
 import { OUTPUT_SCHEMAS } from '../../src/schemas/index.js';
+import type { z } from '../../src/zod.js';
 import { type CliRun, runCliInProcess } from '../support/run-cli.js';
 import { jsonSchemaProblems } from './json-schema-check.js';
 
@@ -13,7 +13,7 @@ export function cli(...args: string[]): Promise<CliRun> {
 const files = new Map<string, boolean | Record<string, unknown>>();
 
 /** The published file (schemas/NAME.schema.json) of a zod output schema, parsed. */
-function publishedSchema(schema: z.ZodType): boolean | Record<string, unknown> {
+function publishedSchema(schema: z.ZodMiniType): boolean | Record<string, unknown> {
   const entry = OUTPUT_SCHEMAS.find((s) => s.zod === schema);
   if (!entry) throw new Error('not a published output schema');
   let json = files.get(entry.file);
@@ -30,7 +30,7 @@ function publishedSchema(schema: z.ZodType): boolean | Record<string, unknown> {
  * The JSON text validates against the zod schema and against the published
  * JSON Schema file made from it; on failure the first issues, with their paths.
  */
-export function expectValid(schema: z.ZodType, text: string, what: string): unknown {
+export function expectValid(schema: z.ZodMiniType, text: string, what: string): unknown {
   const doc: unknown = JSON.parse(text);
   const r = schema.safeParse(doc);
   const issues = r.success
@@ -47,7 +47,7 @@ export function expectValid(schema: z.ZodType, text: string, what: string): unkn
  * The zod issues' paths when `doc` does not validate (empty when it does); the
  * published JSON Schema file must agree on whether it does.
  */
-export function issuePaths(schema: z.ZodType, doc: unknown): string[] {
+export function issuePaths(schema: z.ZodMiniType, doc: unknown): string[] {
   const r = schema.safeParse(doc);
   const paths = r.success ? [] : r.error.issues.map((i) => i.path.join('.'));
   expect(jsonSchemaProblems(publishedSchema(schema), doc).length > 0, 'the JSON Schema file agrees').toBe(

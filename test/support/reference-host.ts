@@ -4,13 +4,14 @@
  * for test microcode images. The host talks to the device only through the
  * MmioBus, with its own copy of the register numbers.
  */
-import type { z } from 'zod';
+
 import { MmioBus } from '../../src/platform/bus.js';
 import { DeviceFaultSchema, DeviceProfileSchema } from '../../src/platform/mailbox/config.js';
 import { MailboxDevice } from '../../src/platform/mailbox/device.js';
 import { Rng } from '../../src/platform/rng.js';
 import { VirtualClock } from '../../src/time/clock.js';
 import { type CostModel, DEFAULT_COST_MODEL } from '../../src/time/cost-model.js';
+import type { z } from '../../src/zod.js';
 
 export const MAILBOX_BASE = 0xfe00_0000;
 export const MAILBOX_SIZE = 16;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { numberIn, wholeNumber, z } from '../../zod.js';
 
 /**
  * How a package's staging mailbox behaves. Data, so machine files and CLI
@@ -6,26 +6,25 @@ import { z } from 'zod';
  */
 export const DeviceProfileSchema = z.discriminatedUnion('kind', [
   /** Asks for every chunk once, in order, and holds the whole image. */
-  z.object({ kind: z.literal('ideal') }).strict(),
+  z.strictObject({ kind: z.literal('ideal') }),
   /**
    * Holds `cacheChunks` chunks. After each window it may ask again for a chunk
    * it dropped (`rerequestProbability`, seeded); with `verifyPass` it asks for the
    * whole image a second time; `extraChunks` asks for that many more after that
    * (so verifyPass + extraChunks: 1 crosses the kernel's 2x budget by one chunk).
    */
-  z
-    .object({
-      kind: z.literal('limited-cache'),
-      cacheChunks: z.number().int().min(1).max(1_000_000).default(64),
-      rerequestProbability: z.number().min(0).max(1).default(0),
-      verifyPass: z.boolean().default(false),
-      extraChunks: z.number().int().min(0).max(1_000_000).default(0),
-    })
-    .strict(),
+  z.strictObject({
+    kind: z.literal('limited-cache'),
+    cacheChunks: z._default(wholeNumber(1, 1_000_000), 64),
+    rerequestProbability: z._default(numberIn(0, 1), 0),
+    verifyPass: z._default(z.boolean(), false),
+    extraChunks: z._default(wholeNumber(0, 1_000_000), 0),
+  }),
   /** Like `ideal` but takes `chunkNs` per chunk instead of the cost model's deviceChunkNs. */
-  z
-    .object({ kind: z.literal('slow'), chunkNs: z.number().min(0).max(3_600_000_000_000).default(1_000_000) })
-    .strict(),
+  z.strictObject({
+    kind: z.literal('slow'),
+    chunkNs: z._default(numberIn(0, 3_600_000_000_000), 1_000_000),
+  }),
 ]);
 export type DeviceProfile = z.infer<typeof DeviceProfileSchema>;
 
@@ -55,7 +54,7 @@ export const DEVICE_FAULT_KINDS = [
 ] as const;
 export type DeviceFaultKind = (typeof DEVICE_FAULT_KINDS)[number];
 
-const u32 = z.number().int().min(0).max(0xffff_ffff);
+const u32 = wholeNumber(0, 0xffff_ffff);
 
 /**
  * A next offset for a scripted response: a number (any dword, 4294967295 is the
@@ -66,7 +65,9 @@ export const OffsetExpressionSchema = z.union([
   u32,
   z
     .string()
-    .regex(/^(len|chunk)([+-]\d{1,10})?$/, 'expected a dword, or len / chunk with an optional +N or -N'),
+    .check(
+      z.regex(/^(len|chunk)([+-]\d{1,10})?$/, 'expected a dword, or len / chunk with an optional +N or -N'),
+    ),
 ]);
 export type OffsetExpression = z.infer<typeof OffsetExpressionSchema>;
 
@@ -87,34 +88,35 @@ export const RESPOND_PARAMS = [
  * Neither given: the first transaction. Only `respond` takes the other fields.
  */
 export const DeviceFaultSchema = z
-  .object({
+  .strictObject({
     kind: z.enum(DEVICE_FAULT_KINDS),
-    atTransaction: z.number().int().min(0).max(100_000_000).optional(),
-    probability: z.number().min(0).max(1).optional(),
+    atTransaction: z.optional(wholeNumber(0, 100_000_000)),
+    probability: z.optional(numberIn(0, 1)),
     /** The response's next-offset dword. */
-    offset: OffsetExpressionSchema.optional(),
+    offset: z.optional(OffsetExpressionSchema),
     /** The response's status dword (bit 0 success, 1 in progress, 2 error; any bits). */
-    status: u32.optional(),
+    status: z.optional(u32),
     /** The response header's low and high dwords (correct: 0x000b8086 and 4). */
-    headerLow: u32.optional(),
-    headerHigh: u32.optional(),
+    headerLow: z.optional(u32),
+    headerHigh: z.optional(u32),
     /**
      * STATUS from the transaction's ready time on (bit 31 READY, bit 2 ERROR; any
      * bits). Without READY the response can never be read; with ERROR, or without
      * READY, the chunk is not taken.
      */
-    statusBits: u32.optional(),
+    statusBits: z.optional(u32),
     /** Processing time of the transaction in ns (default: the profile's). */
-    readyNs: z.number().min(0).max(86_400e9).optional(),
+    readyNs: z.optional(numberIn(0, 86_400e9)),
     /** Answer every later GO the same way, until the next honoured ABORT. */
-    sticky: z.boolean().optional(),
+    sticky: z.optional(z.boolean()),
   })
-  .strict()
-  .refine((f) => f.atTransaction === undefined || f.probability === undefined, {
-    message: 'give atTransaction or probability, not both',
-  })
-  .refine((f) => f.kind === 'respond' || RESPOND_PARAMS.every((k) => f[k] === undefined), {
-    message:
-      'only a respond fault takes offset, status, headerLow, headerHigh, statusBits, readyNs or sticky',
-  });
+  .check(
+    z.refine((f) => f.atTransaction === undefined || f.probability === undefined, {
+      message: 'give atTransaction or probability, not both',
+    }),
+    z.refine((f) => f.kind === 'respond' || RESPOND_PARAMS.every((k) => f[k] === undefined), {
+      message:
+        'only a respond fault takes offset, status, headerLow, headerHigh, statusBits, readyNs or sticky',
+    }),
+  );
 export type DeviceFault = z.infer<typeof DeviceFaultSchema>;
