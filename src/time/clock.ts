@@ -12,6 +12,13 @@ export class VirtualClock {
   declare now: number;
 
   constructor(startNs = 0) {
+    // The first store fixes the field's representation. A start that fits a
+    // Smi (0, or 1.5 s of ns where Smis are 32-bit) would make `now` a Smi
+    // field, and the first later time past the Smi range would then deprecate
+    // the class's map and deoptimize every function compiled against it (in a
+    // late load: each one that reads an MSR). -0 is not a Smi, so the field
+    // starts as a double; the second store sets the real start.
+    this.now = -0;
     this.now = startNs;
   }
 

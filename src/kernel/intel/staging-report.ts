@@ -64,6 +64,10 @@ export function newPackageStaging(
     polls: 0,
     dwordsWritten: 0,
     startNs,
-    endNs: 0,
+    // Set when the pass ends, always before the report is read. NaN, not 0,
+    // makes the field a double from the start: a Smi here would turn into a
+    // double at the first pass's end, deprecating the records' map and
+    // deoptimising the staging loop for the next package.
+    endNs: Number.NaN,
   };
 }
