@@ -30,7 +30,12 @@ export interface ResultInputs {
 export function buildResult(r: ResultInputs): SimulationResult {
   const { spec, machine, load, driver } = r;
   const topo = machine.topology;
-  const cpus = cpuRecords(load, machine, r.revisionsBefore);
+  // The per-CPU records are made when first read (an output, a check), not here: at 65,536
+  // CPUs they are about 19 MB of objects, more than V8's young generation, and a caller
+  // that only wants the outcome, the stop window or the counts never reads them. What
+  // they are made from is fixed now: the kernel's per-CPU arrays and each CPU's revision.
+  const revisionsAfter = new Uint32Array(topo.cpus);
+  for (let cpu = 0; cpu < topo.cpus; cpu++) revisionsAfter[cpu] = machine.revisionOf(cpu);
 
   const st = driver.stagingReport();
   const staging: StagingSummary = {
@@ -120,15 +125,34 @@ export function buildResult(r: ResultInputs): SimulationResult {
       ? { ...load.stopWindow, durationNs: load.stopWindow.endNs - load.stopWindow.startNs }
       : null,
     reload: { startNs: load.startNs, endNs: load.endNs, durationNs: load.endNs - load.startNs },
-    cpus,
+    cpus: [],
     applies: machine.applyLog,
     devices,
     log: r.log.lines,
     dmesg: formatDmesg(r.log.lines),
     trace: { spans: r.tracer.spans, counters: r.tracer.counters },
   };
+  lazyProperty(result, 'cpus', () => cpuRecords(load, topo, r.revisionsBefore, revisionsAfter));
   if (r.recorder) Object.defineProperty(result, 'mmio', { value: r.recorder, enumerable: false });
   return result;
+}
+
+/**
+ * Turn `obj[key]` (already present, so JSON and spread keep the key order) into an
+ * enumerable property computed on first read, which then becomes a plain data
+ * property; an assignment before the first read simply replaces it.
+ */
+function lazyProperty<T extends object, K extends keyof T>(obj: T, key: K, make: () => T[K]): void {
+  const settle = (value: T[K]): T[K] => {
+    Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
+    return value;
+  };
+  Object.defineProperty(obj, key, {
+    get: () => settle(make()),
+    set: (value: T[K]) => settle(value),
+    enumerable: true,
+    configurable: true,
+  });
 }
 
 /**
@@ -136,8 +160,12 @@ export function buildResult(r: ResultInputs): SimulationResult {
  * loop with one object literal: at 65,536 CPUs these records are most of what
  * the result allocates.
  */
-function cpuRecords(load: LateLoadReport, machine: Machine, revisionsBefore: Uint32Array): CpuRecord[] {
-  const topo = machine.topology;
+function cpuRecords(
+  load: LateLoadReport,
+  topo: Machine['topology'],
+  revisionsBefore: Uint32Array,
+  revisionsAfter: Uint32Array,
+): CpuRecord[] {
   const tl = load.timelines;
   const { packageOf, coreOf, threadOf, apicId } = topo;
   const { online, primary, ctrlCpu, stoppedNs, arrivedNs, releasedNs, applyStartNs, applyEndNs, doneNs } = tl;
@@ -159,7 +187,7 @@ function cpuRecords(load: LateLoadReport, machine: Machine, revisionsBefore: Uin
       ctrlCpu: ctrlCpu[cpu]!,
       result: CPU_RESULTS[tl.result[cpu]!]!,
       revisionBefore: revisionsBefore[cpu]!,
-      revisionAfter: machine.revisionOf(cpu),
+      revisionAfter: revisionsAfter[cpu]!,
       stoppedNs: stoppedNs[cpu]!,
       arrivedNs: arrivedNs[cpu]!,
       releasedNs: releasedNs[cpu]!,
