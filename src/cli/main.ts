@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { isatty } from 'node:tty';
+import { fstatSync } from 'node:fs';
 import { exitNow, stdioWriter } from './output-file.js';
 import { reportError, runCli } from './run.js';
 
@@ -9,14 +9,30 @@ import { reportError, runCli } from './run.js';
 // line on stderr and exit 2. Temporary files are removed on every exit (see output-file.ts).
 const argv = process.argv.slice(2);
 const stderr = stdioWriter(2);
+const stderrIsTTY = await isTerminal(2);
 const io = {
   stdout: stdioWriter(1),
   stderr,
-  isTTY: isatty(2),
-  stdoutIsTTY: isatty(1),
-  columns: process.stderr.columns,
+  isTTY: stderrIsTTY,
+  stdoutIsTTY: await isTerminal(1),
+  columns: stderrIsTTY ? process.stderr.columns : undefined,
   env: process.env,
 };
+
+/**
+ * Whether `fd` is a terminal. Only a character device can be one: a pipe or a file is
+ * answered by fstat, and node:tty (which loads Node's whole stream stack, a few ms of
+ * every start-up) is loaded only for a character device.
+ */
+async function isTerminal(fd: number): Promise<boolean> {
+  try {
+    if (!fstatSync(fd).isCharacterDevice()) return false;
+  } catch {
+    return false;
+  }
+  const { isatty } = await import('node:tty');
+  return isatty(fd);
+}
 
 // Anything that escapes the command (an error in a callback, a rejected promise nobody
 // awaited) still ends as one line, with the temporary files removed.
