@@ -38,17 +38,18 @@ describe('result.cpus, made on first read', () => {
     expect(structuredClone(run()).cpus).toEqual(read.cpus);
   });
 
-  it('is made on the first read and is a plain data property from then on', () => {
+  it('is made on the first read, not before', () => {
     const r = run();
-    expect(Object.getOwnPropertyDescriptor(r, 'cpus')?.get).toBeTypeOf('function');
-    void r.cpus;
-    expect(Object.getOwnPropertyDescriptor(r, 'cpus')).toMatchObject({ writable: true, enumerable: true });
+    const d = Object.getOwnPropertyDescriptor(r, 'cpus');
+    expect(d?.get).toBeTypeOf('function');
+    expect(d?.enumerable).toBe(true);
   });
 
   it('an assignment before the first read replaces it, as on a plain property', () => {
     const r = run();
-    r.cpus = [];
-    expect(r.cpus).toEqual([]);
-    expect(Object.getOwnPropertyDescriptor(r, 'cpus')).toMatchObject({ value: [], writable: true });
+    const replacement: typeof r.cpus = [];
+    r.cpus = replacement;
+    expect(r.cpus).toBe(replacement);
+    expect(JSON.parse(resultJson(r)).cpus).toEqual([]);
   });
 });
