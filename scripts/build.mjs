@@ -3,7 +3,8 @@
 //
 //   tsc       dist/**/*.d.ts: the library's types, module by module
 //   rolldown  dist/index.js: the library as ONE minified ES module for Node (zod included)
-//   rolldown  dist/cli/main.js + its workers: the CLI, each command a chunk loaded when it runs
+//   rolldown  dist/cli/cli.cjs + main.js + workers: the CLI as one script, run with a V8 code
+//             cache (dist/cli/cli.cache) that a default run made at build time
 //   rolldown  dist/browser/ucode-staging.js: the library as ONE minified ES module for browsers
 //   rolldown  dist/playground/: the browser playground, a folder any static host can serve
 //
@@ -19,7 +20,7 @@
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { rolldown } from 'rolldown';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -69,7 +70,7 @@ function alive(pid) {
 // Every bundle is minified, function and class names kept (stack traces stay readable): in
 // paired runs of `simulate -q` the minified CLI used about 20 % less CPU than the same
 // bundle unminified (less source to scan and compile before the first line runs).
-async function bundle(input, dir, { platform, chunks = false }) {
+async function bundle(input, dir, { platform, chunks = false, format = 'esm' }) {
   const b = await rolldown({
     input,
     cwd: ROOT,
@@ -85,15 +86,18 @@ async function bundle(input, dir, { platform, chunks = false }) {
   });
   const out = await b.write({
     dir,
-    format: 'esm',
+    format,
     minify: true,
     keepNames: true,
-    entryFileNames: '[name].js',
+    entryFileNames: format === 'cjs' ? '[name].cjs' : '[name].js',
     chunkFileNames: chunks ? 'chunk-[hash].js' : '[name]-[hash].js',
+    // A CommonJS bundle is one file: its dynamic imports become lazily run functions, and
+    // those of packages and Node modules require() (a vm.Script has no import()).
+    ...(format === 'cjs' ? { codeSplitting: false, dynamicImportInCjs: false } : {}),
   });
   await b.close();
   for (const f of out.output)
-    if (f.type === 'chunk' && /\b__require\(/.test(f.code))
+    if (format === 'esm' && f.type === 'chunk' && /\b__require\(/.test(f.code))
       throw new Error(
         `${f.fileName} calls require(), which fails in an ES module: keep that package external`,
       );
@@ -115,21 +119,49 @@ await step('tsc: declarations', () => {
 // reads one file instead of a few hundred.
 await step('rolldown: library', () => bundle({ index: 'src/index.ts' }, stage, { platform: 'node' }));
 
-// 3. The CLI: the bin and the worker threads as entries, each command (and each
-// output format) a chunk loaded by its dynamic import only when it runs. Chunks sit
-// beside main.js so `new URL('./campaign-worker.js', import.meta.url)` and
-// `new URL('../../package.json', import.meta.url)` resolve from any of them.
-await step('rolldown: CLI', () =>
-  bundle(
+// 3. The CLI twice: cli.cjs, one CommonJS script (every command, each module run only when
+// its command needs it), which the bin (main.js, src/cli/bin.ts) runs with a V8 code cache
+// for the commands that run the model; and cli.js with a chunk per command for the others
+// (help, inspect), which load less than the cache. The worker threads are ES modules. All sit in dist/cli, so
+// `new URL('./campaign-worker.js', import.meta.url)` and `new URL('../../package.json',
+// import.meta.url)` resolve from any of them.
+await step('rolldown: CLI', async () => {
+  const cli = join(stage, 'cli');
+  await bundle({ cli: 'src/cli/main.ts' }, cli, { platform: 'node', format: 'cjs' });
+  await bundle(
     {
-      main: 'src/cli/main.ts',
+      main: 'src/cli/bin.ts',
+      cli: 'src/cli/main.ts',
+      'load-cli': 'src/cli/load-cli.ts',
       'campaign-worker': 'src/cli/campaign-worker.ts',
       'fleet-worker': 'src/cli/fleet-worker.ts',
     },
-    join(stage, 'cli'),
+    cli,
     { platform: 'node', chunks: true },
-  ),
-);
+  );
+});
+
+// 3b. The CLI's code cache: a default run and an inspect compile what most runs need; the
+// cache holds it, so a run starts without compiling it again (load-cli.ts). Made by the
+// Node that builds, it is used only by the same Node version (V8 checks).
+await step('CLI code cache', () => {
+  const folder = join(stage, 'cache-run');
+  mkdirSync(folder);
+  const loader = pathToFileURL(join(stage, 'cli', 'load-cli.js')).href;
+  const program = `const { writeCodeCache } = await import(${JSON.stringify(loader)});
+await writeCodeCache(async (cli) => {
+  await cli.main(['simulate', '-q']);
+  await cli.main(['inspect', ${JSON.stringify(folder)}]);
+});`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', program], {
+    cwd: ROOT,
+    env: { ...process.env, UCODE_STAGING_FIRMWARE_DIR: join(folder, 'no-firmware'), NO_COLOR: '1' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  rmSync(folder, { recursive: true, force: true });
+  if (r.status !== 0 || !existsSync(join(stage, 'cli', 'cli.cache')))
+    throw new Error(`the cache run exited with status ${r.status}`);
+});
 
 // 4. The library for browsers: one ES module, no bare imports left (no import map needed).
 await step('rolldown: browser bundle', () =>

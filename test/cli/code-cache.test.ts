@@ -1,0 +1,49 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DIST, requireDist } from './built.js';
+
+// The built CLI runs its model commands from one script with a V8 code cache made at build
+// time (src/cli/load-cli.ts). Made by this Node, the cache must be the one V8 accepts.
+
+beforeAll(requireDist);
+
+describe('the CLI code cache', () => {
+  it('ships beside the script and is accepted by the Node that built it', async () => {
+    expect(existsSync(join(DIST, 'cli', 'cli.cjs'))).toBe(true);
+    expect(existsSync(join(DIST, 'cli', 'cli.cache'))).toBe(true);
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const m = await import(${JSON.stringify(pathToFileURL(join(DIST, 'cli', 'load-cli.js')).href)});
+         const cli = m.loadCli();
+         console.log(typeof cli.main, m.codeCacheUsed());`,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('function true');
+  });
+
+  it('the cached script and the per-command chunks give the same output', () => {
+    const env = { ...process.env, UCODE_STAGING_FIRMWARE_DIR: '/nonexistent', NO_COLOR: '1' };
+    const args = JSON.stringify(['simulate', '-m', 'up', '--image-size', '16K', '--json', '-']);
+    const url = (f: string) => JSON.stringify(pathToFileURL(join(DIST, 'cli', f)).href);
+    const through = (load: string) =>
+      spawnSync(
+        process.execPath,
+        ['--input-type=module', '-e', `const cli = ${load}; process.exitCode = await cli.main(${args});`],
+        { encoding: 'utf8', env },
+      );
+    const cached = through(`(await import(${url('load-cli.js')})).loadCli()`);
+    const chunks = through(`await import(${url('cli.js')})`);
+    expect(cached.status).toBe(0);
+    expect(cached.stderr).toBe('');
+    expect(cached.stdout).toContain('"schema": "ucode-staging/result@2"');
+    expect(chunks.stdout).toBe(cached.stdout);
+  });
+});
