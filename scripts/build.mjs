@@ -3,8 +3,9 @@
 //
 //   tsc       dist/**/*.d.ts: the library's types, module by module
 //   rolldown  dist/index.js: the library as ONE minified ES module for Node (zod included)
-//   rolldown  dist/cli/cli.cjs + main.js + workers: the CLI as one script, run with a V8 code
-//             cache (dist/cli/cli.cache) that a default run made at build time
+//   rolldown  dist/cli/: the bin (main.js); the CLI as chunks (cli.js) for light commands and
+//             as one script (cli.cjs) that model commands run with a V8 code cache
+//             (cli.cache) a default run made at build time; the worker threads
 //   rolldown  dist/browser/ucode-staging.js: the library as ONE minified ES module for browsers
 //   rolldown  dist/playground/: the browser playground, a folder any static host can serve
 //
@@ -122,9 +123,9 @@ await step('rolldown: library', () => bundle({ index: 'src/index.ts' }, stage, {
 // 3. The CLI twice: cli.cjs, one CommonJS script (every command, each module run only when
 // its command needs it), which the bin (main.js, src/cli/bin.ts) runs with a V8 code cache
 // for the commands that run the model; and cli.js with a chunk per command for the others
-// (help, inspect), which load less than the cache. The worker threads are ES modules. All sit in dist/cli, so
-// `new URL('./campaign-worker.js', import.meta.url)` and `new URL('../../package.json',
-// import.meta.url)` resolve from any of them.
+// (help, inspect), which load less than the cache. The worker threads are ES modules. All
+// sit in dist/cli, so `new URL('./campaign-worker.js', import.meta.url)` and
+// `new URL('../../package.json', import.meta.url)` resolve from any of them.
 await step('rolldown: CLI', async () => {
   const cli = join(stage, 'cli');
   await bundle({ cli: 'src/cli/main.ts' }, cli, { platform: 'node', format: 'cjs' });
@@ -141,24 +142,18 @@ await step('rolldown: CLI', async () => {
   );
 });
 
-// 3b. The CLI's code cache: a default run and an inspect compile what most runs need; the
-// cache holds it, so a run starts without compiling it again (load-cli.ts). Made by the
-// Node that builds, it is used only by the same Node version (V8 checks).
+// 3b. The CLI's code cache: a default run compiles what the model commands share; the cache
+// holds it, so a run starts without compiling it again (load-cli.ts). Made by the Node that
+// builds, it is used only by the same Node version and flags (V8 checks).
 await step('CLI code cache', () => {
-  const folder = join(stage, 'cache-run');
-  mkdirSync(folder);
   const loader = pathToFileURL(join(stage, 'cli', 'load-cli.js')).href;
   const program = `const { writeCodeCache } = await import(${JSON.stringify(loader)});
-await writeCodeCache(async (cli) => {
-  await cli.main(['simulate', '-q']);
-  await cli.main(['inspect', ${JSON.stringify(folder)}]);
-});`;
+await writeCodeCache((cli) => cli.main(['simulate', '-q']).then(() => undefined));`;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', program], {
     cwd: ROOT,
-    env: { ...process.env, UCODE_STAGING_FIRMWARE_DIR: join(folder, 'no-firmware'), NO_COLOR: '1' },
+    env: { ...process.env, UCODE_STAGING_FIRMWARE_DIR: join(stage, 'no-firmware'), NO_COLOR: '1' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  rmSync(folder, { recursive: true, force: true });
   if (r.status !== 0 || !existsSync(join(stage, 'cli', 'cli.cache')))
     throw new Error(`the cache run exited with status ${r.status}`);
 });
