@@ -112,7 +112,7 @@ export interface LateLoadRun {
   readonly oldRevision: number;
   /** Every present CPU in CPU order: its ucode_ctrl (control CPU, result) and where it was when. */
   timelines: CpuTimelines;
-  /** The same as objects over `timelines` (made on first use: the load itself never needs them). */
+  /** The same as objects, a snapshot made when read (the load itself never needs them). */
   readonly cpus: CpuTimeline[];
   /** cpu_online_mask: the CPUs stop_machine runs the handler on, in CPU order. */
   online: Int32Array;

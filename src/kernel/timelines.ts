@@ -30,33 +30,14 @@ export const CPU_RESULTS: readonly CpuResult[] = [
   'timeout',
   'offline',
 ];
-export const RESULT_UNSET = 0;
-export const RESULT_OK = 1;
-export const RESULT_UPDATED = 4;
-export const RESULT_TIMEOUT = 7;
-export const RESULT_OFFLINE = 8;
-
-/** The code of a UcodeState in `CpuTimelines.result`. */
+/** The code of a UcodeState in `CpuTimelines.result`: its place in CPU_RESULTS. */
 export function resultCode(state: UcodeState): number {
-  switch (state) {
-    case 'ok':
-      return RESULT_OK;
-    case 'new':
-      return 2;
-    case 'new-safe':
-      return 3;
-    case 'updated':
-      return RESULT_UPDATED;
-    case 'not-found':
-      return 5;
-    case 'error':
-      return 6;
-    case 'timeout':
-      return RESULT_TIMEOUT;
-    case 'offline':
-      return RESULT_OFFLINE;
-  }
+  return CPU_RESULTS.indexOf(state);
 }
+export const RESULT_OK = resultCode('ok');
+export const RESULT_UPDATED = resultCode('updated');
+export const RESULT_TIMEOUT = resultCode('timeout');
+export const RESULT_OFFLINE = resultCode('offline');
 
 /**
  * Every present CPU's ucode_ctrl and timeline, one typed array a field, indexed
@@ -77,7 +58,6 @@ export class CpuTimelines {
   readonly applyStartNs: Float64Array;
   readonly applyEndNs: Float64Array;
   readonly doneNs: Float64Array;
-  private views: CpuTimeline[] | undefined;
 
   constructor(readonly capacity: number) {
     this.online = new Uint8Array(capacity);
@@ -96,79 +76,24 @@ export class CpuTimelines {
     return CPU_RESULTS[this.result[cpu]!]!;
   }
 
-  /** The recorded CPUs as objects, live over the arrays (for tests and callers that want objects). */
+  /** The recorded CPUs as objects (a snapshot, for tests and callers that want objects). */
   asObjects(): CpuTimeline[] {
-    if (this.views === undefined || this.views.length !== this.count) {
-      this.views = [];
-      for (let cpu = 0; cpu < this.count; cpu++) this.views.push(new CpuTimelineView(this, cpu));
+    const out: CpuTimeline[] = [];
+    for (let cpu = 0; cpu < this.count; cpu++) {
+      out.push({
+        cpu,
+        online: this.online[cpu] === 1,
+        primary: this.primary[cpu] === 1,
+        ctrlCpu: this.ctrlCpu[cpu]!,
+        result: this.resultOf(cpu),
+        stoppedNs: this.stoppedNs[cpu]!,
+        arrivedNs: this.arrivedNs[cpu]!,
+        releasedNs: this.releasedNs[cpu]!,
+        applyStartNs: this.applyStartNs[cpu]!,
+        applyEndNs: this.applyEndNs[cpu]!,
+        doneNs: this.doneNs[cpu]!,
+      });
     }
-    return this.views;
-  }
-}
-
-class CpuTimelineView implements CpuTimeline {
-  constructor(
-    private readonly s: CpuTimelines,
-    readonly cpu: number,
-  ) {}
-  get online(): boolean {
-    return this.s.online[this.cpu] === 1;
-  }
-  set online(v: boolean) {
-    this.s.online[this.cpu] = v ? 1 : 0;
-  }
-  get primary(): boolean {
-    return this.s.primary[this.cpu] === 1;
-  }
-  set primary(v: boolean) {
-    this.s.primary[this.cpu] = v ? 1 : 0;
-  }
-  get ctrlCpu(): number {
-    return this.s.ctrlCpu[this.cpu]!;
-  }
-  set ctrlCpu(v: number) {
-    this.s.ctrlCpu[this.cpu] = v;
-  }
-  get result(): CpuResult {
-    return this.s.resultOf(this.cpu);
-  }
-  set result(v: CpuResult) {
-    this.s.result[this.cpu] = v === 'unset' ? RESULT_UNSET : resultCode(v);
-  }
-  get stoppedNs(): number {
-    return this.s.stoppedNs[this.cpu]!;
-  }
-  set stoppedNs(v: number) {
-    this.s.stoppedNs[this.cpu] = v;
-  }
-  get arrivedNs(): number {
-    return this.s.arrivedNs[this.cpu]!;
-  }
-  set arrivedNs(v: number) {
-    this.s.arrivedNs[this.cpu] = v;
-  }
-  get releasedNs(): number {
-    return this.s.releasedNs[this.cpu]!;
-  }
-  set releasedNs(v: number) {
-    this.s.releasedNs[this.cpu] = v;
-  }
-  get applyStartNs(): number {
-    return this.s.applyStartNs[this.cpu]!;
-  }
-  set applyStartNs(v: number) {
-    this.s.applyStartNs[this.cpu] = v;
-  }
-  get applyEndNs(): number {
-    return this.s.applyEndNs[this.cpu]!;
-  }
-  set applyEndNs(v: number) {
-    this.s.applyEndNs[this.cpu] = v;
-  }
-  get doneNs(): number {
-    return this.s.doneNs[this.cpu]!;
-  }
-  set doneNs(v: number) {
-    this.s.doneNs[this.cpu] = v;
+    return out;
   }
 }
