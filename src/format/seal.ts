@@ -22,11 +22,9 @@ function requireLength(image: Uint8Array, needed: number): void {
 /** Sets the header checksum so header+data sum to 0. */
 export function sealMainChecksum(image: Uint8Array): void {
   requireLength(image, HEADER_SIZE);
-  const length = HEADER_SIZE + effectiveDataSize(parseHeader(image));
-  requireLength(image, length);
-  const view = dataView(image);
-  view.setUint32(HEADER_FIELD_OFFSETS.checksum, 0, true);
-  view.setUint32(HEADER_FIELD_OFFSETS.checksum, (2 ** 32 - sumDwords(image, 0, length)) % 2 ** 32, true);
+  const dataBytes = effectiveDataSize(parseHeader(image));
+  requireLength(image, HEADER_SIZE + dataBytes);
+  sealMainChecksumOfData(image, sumDwords(image, HEADER_SIZE, dataBytes));
 }
 
 /**
