@@ -372,6 +372,30 @@ describe("'-' and outputs not given", () => {
     expect(out().stdout).toBe('{"a":1}\n');
     await expect(plan.write('--bogus', 'x')).rejects.toThrow('output --bogus was not planned');
   });
+
+  it('content given as a function is made only for an output that was asked for', async () => {
+    const { io, out } = capture();
+    const plan = planOutputs(
+      [
+        { flag: '--json', path: '-' },
+        { flag: '--report', path: undefined },
+      ],
+      [],
+      io,
+    );
+    let made = 0;
+    await plan.write('--report', () => {
+      made++;
+      return '<html>';
+    });
+    expect(made).toBe(0);
+    await plan.write('--json', () => {
+      made++;
+      return '{}\n';
+    });
+    expect(made).toBe(1);
+    expect(out().stdout).toBe('{}\n');
+  });
 });
 
 describe('paths that cannot be written: refused by planOutputs, before the run', () => {
