@@ -19,7 +19,7 @@ export interface CpuTimeline {
 }
 
 /** CpuResult by its code in `CpuTimelines.result` (code 0 is the initial 'unset'). */
-export const CPU_RESULTS: readonly CpuResult[] = [
+export const CPU_RESULTS = [
   'unset',
   'ok',
   'new',
@@ -29,7 +29,8 @@ export const CPU_RESULTS: readonly CpuResult[] = [
   'error',
   'timeout',
   'offline',
-];
+] as const satisfies readonly CpuResult[];
+
 /** The code of a UcodeState in `CpuTimelines.result`: its place in CPU_RESULTS. */
 export function resultCode(state: UcodeState): number {
   return CPU_RESULTS.indexOf(state);

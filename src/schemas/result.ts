@@ -1,6 +1,7 @@
 import type { CpuResult } from '../kernel/core.js';
 import type { StagingReport } from '../kernel/intel/staging-report.js';
 import type { LogLevel, LogMark, TaintFlag } from '../kernel/printk.js';
+import { CPU_RESULTS } from '../kernel/timelines.js';
 import type { SpanCategory } from '../kernel/trace.js';
 import type { CoreApplyRecord } from '../platform/machine.js';
 import { MachineSpecSchema } from '../platform/machine-spec.js';
@@ -91,17 +92,8 @@ const CpuJson = def(
     primary: z.boolean(),
     online: z.boolean(),
     ctrlCpu: Count,
-    result: exactly<CpuResult>()([
-      'ok',
-      'new',
-      'new-safe',
-      'updated',
-      'not-found',
-      'error',
-      'timeout',
-      'offline',
-      'unset',
-    ]),
+    // Exactly every CpuResult (a compile error otherwise), in the kernel model's code order.
+    result: exactly<CpuResult>()(CPU_RESULTS),
     revisionBefore: Hex,
     revisionAfter: Hex,
     stoppedNs: NsOrNull,
