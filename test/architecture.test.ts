@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 /** Layers that must run unchanged in a browser. */
 const CORE_DIRS = [
   'src/format',
+  'src/words',
   'src/time',
   'src/platform',
   'src/kernel',

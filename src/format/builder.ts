@@ -1,4 +1,4 @@
-import { sumWordRange } from './checksum.js';
+import { sumWordRange } from '../words/sum.js';
 import { encodeBcdDate } from './date.js';
 import { HEADER_FIELD_OFFSETS, HEADER_SIZE, type HeaderField, LEGACY_DATA_SIZE } from './header.js';
 import { EXT_SIGNATURE_SIZE, EXT_TABLE_HEADER_SIZE } from './sanity-check.js';

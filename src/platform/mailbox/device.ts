@@ -1,11 +1,12 @@
 import type { VirtualClock } from '../../time/clock.js';
 import type { CostModel } from '../../time/cost-model.js';
+import { sumWordRange } from '../../words/sum.js';
 import type { MmioDevice } from '../bus.js';
 import type { Rng } from '../rng.js';
 import { ChunkPlan } from './chunk-plan.js';
 import type { DeviceFault, DeviceFaultKind, DeviceProfile, OffsetExpression } from './config.js';
 import { FaultSchedule } from './fault-schedule.js';
-import { announcedImageBytes, hasHeader, mainChecksumOk, REVISION_DWORD, sumRange } from './image-check.js';
+import { announcedImageBytes, hasHeader, mainChecksumOk, REVISION_DWORD } from './image-check.js';
 import { ReceivedRanges } from './received.js';
 import {
   CHUNK_BYTES,
@@ -560,7 +561,7 @@ export class MailboxDevice implements MmioDevice {
     if (this.sharedWith === undefined) {
       this.image!.set(req.subarray(start, start + count), at);
       // Summed now, while the chunk is in cache, not in a pass over the image at the end.
-      this.imageSum = (this.imageSum + sumRange(req, start, start + count)) | 0;
+      this.imageSum = (this.imageSum + sumWordRange(req, start, start + count)) | 0;
     }
     this.received.add(offset, offset + bytes);
     const next = this.rerequestForever ? offset : this.plan.next(offset);

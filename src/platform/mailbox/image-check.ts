@@ -1,8 +1,10 @@
+import { sumWordsBetween } from '../../words/sum.js';
+
 /**
  * What the device knows about the microcode format: just enough to size its
  * buffer from the first chunk and to check the main checksum when the image is
- * complete. It shares nothing with src/format; the driver side never sees any
- * of it.
+ * complete. It shares nothing with src/format but the dword sums of src/words;
+ * the driver side never sees any of it.
  *
  * All functions work on dwords as they arrived through WRDATA, so nothing here
  * depends on the byte order of the JavaScript engine.
@@ -50,41 +52,6 @@ export function mainChecksumOk(image: Uint32Array, imageSum: number | undefined)
     if (covered % 4 !== 0 || covered / 4 > image.length) return false;
     end = covered / 4;
   }
-  if (imageSum === undefined) return sumOf(image, 0, end) === 0;
-  return ((imageSum - sumOf(image, end, image.length)) | 0) === 0;
-}
-
-/** Dwords summed per sumRange() call. */
-const BLOCK = 4096;
-
-/**
- * Sum of image[from, end) modulo 2^32, a block at a time: sumRange() runs
- * hundreds of times per image and is optimised as a whole function. One loop
- * over the whole image was compiled on-stack-replaced in the middle of its
- * first call, and V8 then deoptimised at its end on every later call.
- */
-function sumOf(image: Uint32Array, from: number, end: number): number {
-  let sum = 0;
-  for (let at = from; at < end; at += BLOCK) sum = (sum + sumRange(image, at, Math.min(end, at + BLOCK))) | 0;
-  return sum >>> 0;
-}
-
-/**
- * Sum of words[from, to) modulo 2^32 (as an int32), from < to: the sum of a
- * chunk as it arrives, and the blocks of sumOf(). Two independent sums let the
- * CPU overlap the adds. An odd last dword is added through a mask, not a loop
- * of its own: every access runs on every call, so compiled code never meets
- * one it has no type feedback for (a deopt, repeated at each entry of cached
- * on-stack-replaced code).
- */
-export function sumRange(words: Uint32Array, from: number, to: number): number {
-  const pairsEnd = from + ((to - from) & ~1);
-  let a = 0;
-  let b = 0;
-  for (let i = from; i < pairsEnd; i += 2) {
-    a = (a + words[i]!) | 0;
-    b = (b + words[i + 1]!) | 0;
-  }
-  const odd = ((to - from) & 1) === 1 ? -1 : 0;
-  return (a + b + (words[to - 1]! & odd)) | 0;
+  if (imageSum === undefined) return sumWordsBetween(image, 0, end) === 0;
+  return ((imageSum - sumWordsBetween(image, end, image.length)) | 0) === 0;
 }
