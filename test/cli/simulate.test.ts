@@ -57,6 +57,29 @@ describe('simulate: the built binary', () => {
     for (const f of files) expect(r.stderr).toContain(`wrote ${f}`);
   });
 
+  it('records the trace for each output that carries it, and only then (the summary needs none)', () => {
+    const out = join(dir, 'trace-outputs');
+    mkdirSync(out, { recursive: true });
+    const base = ['simulate', '-m', 'up', '--image-size', '16K'];
+    const json = (args: string[]) => JSON.parse(runBuiltCli([...base, ...args, '--json', '-']).stdout);
+    expect(json([]).trace.spans.length).toBeGreaterThan(3);
+    expect(json(['--json-omit', 'trace']).omitted).toEqual(['trace']);
+
+    const trace = join(out, 't.json');
+    expect(runBuiltCli([...base, '--trace', trace]).status).toBe(0);
+    const events = JSON.parse(readFileSync(trace, 'utf8')).traceEvents as { cat?: string }[];
+    expect(events.some((e) => e.cat === 'staging')).toBe(true);
+
+    const report = join(out, 'r.html');
+    expect(runBuiltCli([...base, '--report', report]).status).toBe(0);
+    expect(readFileSync(report, 'utf8')).toContain('stage package 0');
+
+    // Without those outputs the run records no spans: the summary is the same either way.
+    const plain = runBuiltCli(base);
+    const withTrace = runBuiltCli([...base, '--trace', join(out, 't2.json')]);
+    expect(plain.stdout).toBe(withTrace.stdout);
+  });
+
   it('--json - prints the result on stdout only', () => {
     const r = runBuiltCli(['simulate', '-m', 'up', '--image-size', '16K', '--json', '-']);
     expect(r.status).toBe(0);
