@@ -1,8 +1,5 @@
-import { sumWords, WASM_MIN_DWORDS } from '../words/sum.js';
-import { WASM_SUM_BLOCK_BYTES, wasmSummer } from '../words/wasm-sum.js';
-
-// Typed-array views use the host's byte order; the format is little-endian.
-const hostIsLittleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+import { HOST_IS_LITTLE_ENDIAN, sumWords, WASM_MIN_DWORDS } from '../words/sum.js';
+import { WASM_BLOCK_BYTES, wasmWords } from '../words/wasm-words.js';
 
 /**
  * Sum, modulo 2^32, of the floor(byteLength / 4) little-endian dwords starting at `start`.
@@ -10,13 +7,13 @@ const hostIsLittleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
  */
 export function sumDwords(bytes: Uint8Array, start: number, byteLength: number): number {
   const count = Math.floor(byteLength / 4);
-  const wasm = count >= WASM_MIN_DWORDS ? wasmSummer() : null;
+  const wasm = count >= WASM_MIN_DWORDS ? wasmWords() : null;
   if (wasm !== null) {
     // A block at a time through the module's memory; WebAssembly loads need no alignment.
     let sum = 0;
     const end = start + count * 4;
-    for (let at = start; at < end; at += WASM_SUM_BLOCK_BYTES) {
-      const length = Math.min(WASM_SUM_BLOCK_BYTES, end - at);
+    for (let at = start; at < end; at += WASM_BLOCK_BYTES) {
+      const length = Math.min(WASM_BLOCK_BYTES, end - at);
       wasm.bytes.set(bytes.subarray(at, at + length));
       sum = (sum + wasm.sum(0, length)) | 0;
     }
@@ -24,7 +21,7 @@ export function sumDwords(bytes: Uint8Array, start: number, byteLength: number):
   }
   const absolute = bytes.byteOffset + start;
   let sum = 0;
-  if (hostIsLittleEndian && absolute % 4 === 0) {
+  if (HOST_IS_LITTLE_ENDIAN && absolute % 4 === 0) {
     sum = sumWords(new Uint32Array(bytes.buffer, absolute, count));
   } else {
     // Blobs after one with an odd total size sit at unaligned offsets, where Uint32Array cannot go.

@@ -1,16 +1,17 @@
-import { WASM_SUM_BLOCK_BYTES, wasmSummer } from './wasm-sum.js';
+import { WASM_BLOCK_BYTES, wasmWords } from './wasm-words.js';
 
 // Sums of dwords modulo 2^32, shared by the format's checksums, the image
 // builder and the mailbox device (which otherwise knows nothing of src/format).
 
-const hostIsLittleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+/** Typed-array views use the host's byte order; WebAssembly memory is little-endian. */
+export const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** Dwords summed per call of sumWordRange(). */
 const BLOCK = 4096;
 
 /** Fewer dwords than this are summed in JavaScript: copying them costs more than it saves. */
 export const WASM_MIN_DWORDS = 64;
-const WASM_BLOCK_WORDS = WASM_SUM_BLOCK_BYTES / 4;
+const WASM_BLOCK_WORDS = WASM_BLOCK_BYTES / 4;
 
 /**
  * Sum of every dword of `words`, modulo 2^32, a block at a time. sumWordRange()
@@ -40,7 +41,7 @@ export function sumWordsBetween(words: Uint32Array, from: number, end: number): 
  * entry of cached on-stack-replaced code).
  */
 export function sumWordRange(words: Uint32Array, from: number, to: number): number {
-  const wasm = to - from >= WASM_MIN_DWORDS && hostIsLittleEndian ? wasmSummer() : null;
+  const wasm = to - from >= WASM_MIN_DWORDS && HOST_IS_LITTLE_ENDIAN ? wasmWords() : null;
   if (wasm !== null) {
     let sum = 0;
     for (let at = from; at < to; at += WASM_BLOCK_WORDS) {

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sumDwords } from '../../src/format/checksum.js';
 import { sumWordRange, sumWords, sumWordsBetween } from '../../src/words/sum.js';
-import { useWasmSummer, WASM_SUM_BLOCK_BYTES, wasmSummer } from '../../src/words/wasm-sum.js';
+import { useWasmWords, WASM_BLOCK_BYTES, wasmWords } from '../../src/words/wasm-words.js';
 
 /** The definition: little-endian dwords added one by one, modulo 2^32. */
 function reference(bytes: Uint8Array, start: number, byteLength: number): number {
@@ -27,34 +27,21 @@ function bytesFrom(seed: number, length: number): Uint8Array {
 }
 
 // Lengths around the module's block and the JavaScript threshold, and far past them.
-const LENGTHS = [
-  0,
-  1,
-  3,
-  4,
-  60,
-  252,
-  256,
-  260,
-  4095,
-  WASM_SUM_BLOCK_BYTES - 4,
-  WASM_SUM_BLOCK_BYTES + 12,
-  300_001,
-];
+const LENGTHS = [0, 1, 3, 4, 60, 252, 256, 260, 4095, WASM_BLOCK_BYTES - 4, WASM_BLOCK_BYTES + 12, 300_001];
 
-afterEach(() => useWasmSummer(true));
+afterEach(() => useWasmWords(true));
 
 describe('dword sums', () => {
   it('run in WebAssembly in Node (the JavaScript loops are only the fallback)', () => {
-    expect(wasmSummer()).not.toBeNull();
+    expect(wasmWords()).not.toBeNull();
   });
 
   for (const wasm of [true, false]) {
     const path = wasm ? 'WebAssembly' : 'JavaScript';
 
     it(`${path}: sumDwords equals the definition at any offset, aligned or not, and any length`, () => {
-      useWasmSummer(wasm);
-      expect(wasmSummer() !== null).toBe(wasm);
+      useWasmWords(wasm);
+      expect(wasmWords() !== null).toBe(wasm);
       fc.assert(
         fc.property(
           fc.integer({ min: 1, max: 2 ** 32 - 1 }),
@@ -76,7 +63,7 @@ describe('dword sums', () => {
     });
 
     it(`${path}: sumWordRange, sumWordsBetween and sumWords equal the definition`, () => {
-      useWasmSummer(wasm);
+      useWasmWords(wasm);
       fc.assert(
         fc.property(
           fc.integer({ min: 1, max: 2 ** 32 - 1 }),
@@ -98,7 +85,7 @@ describe('dword sums', () => {
   }
 
   it('the module keeps no state between calls: the same sums in any order', () => {
-    const a = bytesFrom(7, 3 * WASM_SUM_BLOCK_BYTES + 40);
+    const a = bytesFrom(7, 3 * WASM_BLOCK_BYTES + 40);
     const b = bytesFrom(8, 1000);
     const first = [sumDwords(a, 0, a.length), sumDwords(b, 2, 900), sumDwords(a, 5, a.length - 5)];
     const again = [sumDwords(a, 5, a.length - 5), sumDwords(b, 2, 900), sumDwords(a, 0, a.length)].reverse();

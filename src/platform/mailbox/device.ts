@@ -1,5 +1,6 @@
 import type { VirtualClock } from '../../time/clock.js';
 import type { CostModel } from '../../time/cost-model.js';
+import { diffWords } from '../../words/diff.js';
 import { sumWordRange } from '../../words/sum.js';
 import type { MmioDevice } from '../bus.js';
 import type { Rng } from '../rng.js';
@@ -30,7 +31,7 @@ import {
   STATUS_ERROR_READY,
   STATUS_READY,
 } from './registers.js';
-import { diffWords, type SharedImage, sharedImages } from './shared-images.js';
+import { type SharedImage, sharedImages } from './shared-images.js';
 
 /** Host behaviour the device refuses; each one ends the transaction with ERROR|READY. */
 export const MISUSE_KINDS = [

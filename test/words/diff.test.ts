@@ -1,0 +1,55 @@
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { diffWords } from '../../src/words/diff.js';
+import { useWasmWords, WASM_BLOCK_BYTES, wasmWords } from '../../src/words/wasm-words.js';
+
+/** The definition: the OR of the XORs of the dword pairs, as an int32. */
+function reference(x: Uint32Array, xAt: number, y: Uint32Array, yAt: number, count: number): number {
+  let d = 0;
+  for (let i = 0; i < count; i++) d |= x[xAt + i]! ^ y[yAt + i]!;
+  return d;
+}
+
+// Around the JavaScript threshold (64), the module's half block (8,192 dwords) and past it.
+const COUNTS = [1, 3, 4, 63, 64, 65, 1024, 1027, WASM_BLOCK_BYTES / 8 - 1, WASM_BLOCK_BYTES / 8 + 5, 20_000];
+
+afterEach(() => useWasmWords(true));
+
+describe('diffWords', () => {
+  for (const wasm of [true, false]) {
+    it(`${wasm ? 'WebAssembly' : 'JavaScript'}: the OR of the XORs, with differences anywhere or nowhere`, () => {
+      useWasmWords(wasm);
+      expect(wasmWords() !== null).toBe(wasm);
+      fc.assert(
+        fc.property(
+          fc.constantFrom(...COUNTS),
+          fc.integer({ min: 0, max: 9 }),
+          fc.integer({ min: 0, max: 9 }),
+          fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 31 })), { maxLength: 3 }),
+          fc.integer({ min: 1, max: 2 ** 32 - 1 }),
+          (count, xAt, yAt, flips, seed) => {
+            const x = new Uint32Array(xAt + count + 2);
+            let s = seed;
+            for (let i = 0; i < x.length; i++) {
+              s ^= s << 13;
+              s ^= s >>> 17;
+              s ^= s << 5;
+              x[i] = s >>> 0;
+            }
+            const y = new Uint32Array(yAt + count + 2);
+            y.set(x.subarray(xAt, xAt + count), yAt);
+            // Bits flipped inside the range, and dwords just outside it that must not count.
+            for (const [at, bit] of flips) y[yAt + (at % count)]! ^= 1 << bit;
+            if (yAt > 0) y[yAt - 1] = ~x[Math.max(xAt - 1, 0)]!;
+            y[yAt + count] = ~x[xAt + count]!;
+            expect(diffWords(x, xAt, y, yAt, count)).toBe(reference(x, xAt, y, yAt, count));
+            expect(diffWords(x, xAt, y, yAt, count) === 0).toBe(
+              flips.length === 0 || reference(x, xAt, y, yAt, count) === 0,
+            );
+          },
+        ),
+        { numRuns: 200 },
+      );
+    });
+  }
+});
