@@ -1,4 +1,4 @@
-// Dword sums and comparisons in WebAssembly. A JavaScript loop over an image
+// Dword sums, comparisons and the synthetic payload's generator in WebAssembly. A JavaScript loop over an image
 // runs unoptimised until V8 has compiled it, which a short-lived process (the
 // CLI, a first simulate()) never gets past for long enough to pay back; a
 // WebAssembly function is compiled before its first call and handles four
@@ -33,10 +33,24 @@
 //     (local.get $s))
 //   (func (export "diff") (param $p i32) (param $q i32) (param $n i32) (result i32)
 //     ;; the same two loops over two ranges: v128.or/i32.or of v128.xor/i32.xor
-//     ...))
+//     ...)
+//   (func (export "fill") (param $p i32) (param $n i32) (param $x i32) (result i32)
+//     (local $end i32)
+//     (local.set $end (i32.add (local.get $p) (i32.and (local.get $n) (i32.const -4))))
+//     (block (loop                                   ;; xorshift32, a dword at a time
+//       (br_if 1 (i32.ge_u (local.get $p) (local.get $end)))
+//       (local.set $x (i32.xor (local.get $x) (i32.shl (local.get $x) (i32.const 13))))
+//       (local.set $x (i32.xor (local.get $x) (i32.shr_u (local.get $x) (i32.const 17))))
+//       (local.set $x (i32.xor (local.get $x) (i32.shl (local.get $x) (i32.const 5))))
+//       (i32.store align=1 (local.get $p) (local.get $x))
+//       (local.set $p (i32.add (local.get $p) (i32.const 4)))
+//       (br 0)))
+//     (local.get $x)))
 //
 // sum(p, n): the sum modulo 2^32 of the floor(n / 4) dwords at byte p, as an int32.
 // diff(p, q, n): the OR of (dword at p) XOR (dword at q) over floor(n / 4) dwords.
+// fill(p, n, x): floor(n / 4) dwords of the xorshift32 generator after state x at
+// byte p; returns the state after them.
 
 // Locals of sum(): its parameters, then what it declares.
 const P = 0;
@@ -53,6 +67,11 @@ const DVEND = 3;
 const DEND = 4;
 const D = 5;
 const DACC = 6;
+// Locals of fill().
+const FP = 0;
+const FN = 1;
+const FX = 2;
+const FEND = 3;
 
 const I32 = 0x7f;
 const V128 = 0x7b;
@@ -63,6 +82,9 @@ const I32_ADD = 0x6a;
 const I32_AND = 0x71;
 const I32_OR = 0x72;
 const I32_XOR = 0x73;
+const I32_SHL = 0x74;
+const I32_SHR_U = 0x76;
+const I32_STORE = 0x36;
 const I32_GE_U = 0x4f;
 const I32_LOAD = 0x28;
 const BLOCK = 0x02;
@@ -164,6 +186,22 @@ const DIFF = [
   ...[...get(D), END_OP],
 ];
 
+/** x ^= x op k */
+const xorShifted = (op: number, k: number) => [...get(FX), ...get(FX), I32_CONST, k, op, I32_XOR, ...set(FX)];
+
+const FILL = [
+  ...[1, 1, I32], // locals: one i32
+  ...endOf(FEND, FP, FN, 0x7c),
+  ...whileBelow(FP, FEND, [
+    ...xorShifted(I32_SHL, 13),
+    ...xorShifted(I32_SHR_U, 17),
+    ...xorShifted(I32_SHL, 5),
+    ...[...get(FP), ...get(FX), I32_STORE, 0, 0],
+    ...advance(FP, 4),
+  ]),
+  ...[...get(FX), END_OP],
+];
+
 /** An unsigned LEB128 number (section and body lengths). */
 function leb(n: number): number[] {
   const out: number[] = [];
@@ -181,10 +219,24 @@ const body = (code: number[]) => [...leb(code.length), ...code];
 const MODULE = new Uint8Array([
   ...[0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0], // "\0asm", version 1
   ...section(1, [2, 0x60, 2, I32, I32, 1, I32, 0x60, 3, I32, I32, I32, 1, I32]), // two types
-  ...section(3, [2, 0, 1]), // sum of type 0, diff of type 1
+  ...section(3, [3, 0, 1, 1]), // sum of type 0, diff and fill of type 1
   ...section(5, [1, 0, 1]), // one memory of one page, no maximum
-  ...section(7, [3, ...name('sum'), 0, 0, ...name('diff'), 0, 1, ...name('mem'), 2, 0]), // exports
-  ...section(10, [2, ...body(SUM), ...body(DIFF)]),
+  ...section(7, [
+    4,
+    ...name('sum'),
+    0,
+    0,
+    ...name('diff'),
+    0,
+    1,
+    ...name('fill'),
+    0,
+    2,
+    ...name('mem'),
+    2,
+    0,
+  ]),
+  ...section(10, [3, ...body(SUM), ...body(DIFF), ...body(FILL)]),
 ]);
 
 /** Bytes the module's memory holds: what one call sums at most. */
@@ -195,6 +247,8 @@ export interface WasmWords {
   sum(at: number, length: number): number;
   /** OR of the XORs of the floor(length / 4) dword pairs at bytes `a` and `b` (0: equal). */
   diff(a: number, b: number, length: number): number;
+  /** Write floor(length / 4) xorshift32 dwords after state `x` at byte `at`; the state after them. */
+  fill(at: number, length: number, x: number): number;
   /** The module's memory: copy a block here, then sum or compare it. */
   readonly bytes: Uint8Array;
   readonly words: Uint32Array;
@@ -209,6 +263,7 @@ function instantiate(): WasmWords | null {
     return {
       sum: exports.sum as WasmWords['sum'],
       diff: exports.diff as WasmWords['diff'],
+      fill: exports.fill as WasmWords['fill'],
       bytes: new Uint8Array(memory.buffer, 0, WASM_BLOCK_BYTES),
       words: new Uint32Array(memory.buffer, 0, WASM_BLOCK_BYTES / 4),
     };
