@@ -16,8 +16,8 @@ import { type Summary, summarize } from './stats.js';
 
 /** The entry a case runs through (`run.js --case NAME`). */
 const RUN_ENTRY = fileURLToPath(new URL('./run.js', import.meta.url));
-/** The CLI as shipped, built by `npm run bench` from the same source (dist-bench/dist/cli/main.js). */
-const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+/** The CLI as shipped, built by `npm run bench` from the same source (dist-bench/dist/cli/main.cjs). */
+const CLI = fileURLToPath(new URL('../dist/cli/main.cjs', import.meta.url));
 /** One library process (process-run.ts). */
 const PROCESS_RUN = fileURLToPath(new URL('./process-run.js', import.meta.url));
 

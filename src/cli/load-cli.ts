@@ -1,7 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Script } from 'node:vm';
 
 // The CLI is one CommonJS script, cli.cjs (src/cli/main.ts and everything it loads, bundled
@@ -15,9 +14,8 @@ export interface Cli {
   main(argv: string[]): Promise<number>;
 }
 
-const SCRIPT = fileURLToPath(new URL('./cli.cjs', import.meta.url));
-const CACHE = fileURLToPath(new URL('./cli.cache', import.meta.url));
-const requireCli = createRequire(SCRIPT);
+// Both files sit in the folder the caller names: the bin (a CommonJS bundle, which has no
+// import.meta) and the build's cache run load this module from different bundles.
 let cacheUsed = false;
 
 /** Whether the last loadCli() ran the CLI from its code cache (V8 accepted it). */
@@ -25,32 +23,33 @@ export function codeCacheUsed(): boolean {
   return cacheUsed;
 }
 
-function compile(cachedData: Buffer | undefined): { script: Script; cli: Cli } {
-  const source = `(function (exports, require, module, __filename, __dirname) {${readFileSync(SCRIPT, 'utf8')}\n})`;
-  const script = new Script(source, { filename: SCRIPT, ...(cachedData ? { cachedData } : {}) });
+function compile(dir: string, cachedData: Buffer | undefined): { script: Script; cli: Cli } {
+  const file = join(dir, 'cli.cjs');
+  const source = `(function (exports, require, module, __filename, __dirname) {${readFileSync(file, 'utf8')}\n})`;
+  const script = new Script(source, { filename: file, ...(cachedData ? { cachedData } : {}) });
   cacheUsed = cachedData !== undefined && script.cachedDataRejected === false;
   const module = { exports: {} as Cli };
-  script.runInThisContext()(module.exports, requireCli, module, SCRIPT, dirname(SCRIPT));
+  script.runInThisContext()(module.exports, createRequire(file), module, file, dir);
   return { script, cli: module.exports };
 }
 
-/** The CLI, compiled with its code cache when there is one. */
-export function loadCli(): Cli {
+/** The CLI in `dir` (cli.cjs), compiled with its code cache (cli.cache) when there is one. */
+export function loadCli(dir: string): Cli {
   let cache: Buffer | undefined;
   try {
-    cache = readFileSync(CACHE);
+    cache = readFileSync(join(dir, 'cli.cache'));
   } catch {
-    return requireCli(SCRIPT) as Cli;
+    return createRequire(join(dir, 'cli.cjs'))(join(dir, 'cli.cjs')) as Cli;
   }
-  return compile(cache).cli;
+  return compile(dir, cache).cli;
 }
 
 /**
  * `npm run build` only: compile the CLI, let `run` use it (the functions it runs are
  * compiled then, and go into the cache too) and write cli.cache beside cli.cjs.
  */
-export async function writeCodeCache(run: (cli: Cli) => Promise<void>): Promise<void> {
-  const compiled = compile(undefined);
+export async function writeCodeCache(dir: string, run: (cli: Cli) => Promise<void>): Promise<void> {
+  const compiled = compile(dir, undefined);
   await run(compiled.cli);
-  writeFileSync(CACHE, compiled.script.createCachedData());
+  writeFileSync(join(dir, 'cli.cache'), compiled.script.createCachedData());
 }

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
  * points the tests at another build (`node scripts/build.mjs --outdir /tmp/x`).
  */
 export const DIST = resolve(process.env.UCODE_STAGING_DIST ?? 'dist');
-export const BUILT_MAIN = join(DIST, 'cli', 'main.js');
+export const BUILT_MAIN = join(DIST, 'cli', 'main.cjs');
 
 export function requireDist(): void {
   if (!existsSync(BUILT_MAIN))

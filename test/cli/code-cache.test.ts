@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -20,13 +20,36 @@ describe('the CLI code cache', () => {
         '--input-type=module',
         '-e',
         `const m = await import(${JSON.stringify(pathToFileURL(join(DIST, 'cli', 'load-cli.js')).href)});
-         const cli = m.loadCli();
+         const cli = m.loadCli(${JSON.stringify(join(DIST, 'cli'))});
          console.log(typeof cli.main, m.codeCacheUsed());`,
       ],
       { encoding: 'utf8' },
     );
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe('function true');
+  });
+
+  it('the bin (CommonJS) runs a model command and a light one without the ES module loader', () => {
+    const probe = join(DIST, '..', `.module-probe-${process.pid}.cjs`);
+    writeFileSync(
+      probe,
+      "process.on('exit', () => require('node:fs').writeSync(2, JSON.stringify(process.moduleLoadList)));\n",
+    );
+    try {
+      const loaded = (args: string[]) => {
+        const r = spawnSync(process.execPath, ['-r', probe, join(DIST, 'cli', 'main.cjs'), ...args], {
+          encoding: 'utf8',
+          env: { ...process.env, UCODE_STAGING_FIRMWARE_DIR: '/nonexistent', NO_COLOR: '1' },
+        });
+        expect(r.status).toBe(0);
+        return JSON.parse(r.stderr.slice(r.stderr.lastIndexOf('['))) as string[];
+      };
+      const esm = 'NativeModule internal/modules/esm/module_job';
+      expect(loaded(['simulate', '-m', 'up', '--image-size', '16K', '-q'])).not.toContain(esm);
+      expect(loaded(['--version'])).not.toContain(esm);
+    } finally {
+      rmSync(probe, { force: true });
+    }
   });
 
   it('the cached script and the per-command chunks give the same output', () => {
@@ -39,8 +62,12 @@ describe('the CLI code cache', () => {
         ['--input-type=module', '-e', `const cli = ${load}; process.exitCode = await cli.main(${args});`],
         { encoding: 'utf8', env },
       );
-    const cached = through(`(await import(${url('load-cli.js')})).loadCli()`);
-    const chunks = through(`await import(${url('cli.js')})`);
+    const cached = through(
+      `(await import(${url('load-cli.js')})).loadCli(${JSON.stringify(join(DIST, 'cli'))})`,
+    );
+    const chunks = through(
+      `(await import('node:module')).createRequire(import.meta.url)(${JSON.stringify(join(DIST, 'cli', 'light.cjs'))})`,
+    );
     expect(cached.status).toBe(0);
     expect(cached.stderr).toBe('');
     expect(cached.stdout).toContain('"schema": "ucode-staging/result@2"');

@@ -279,7 +279,7 @@ describe('inspect: usage errors', () => {
 });
 
 describe('inspect: the built binary', () => {
-  const main = resolve('dist/cli/main.js');
+  const main = resolve('dist/cli/main.cjs');
 
   beforeAll(requireBuiltCli);
 
