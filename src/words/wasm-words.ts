@@ -124,37 +124,37 @@ const whileBelow = (local: number, bound: number, body: number[]) => [
   ...[BR, 0, END_OP, END_OP],
 ];
 
-const SUM = [
-  ...[2, 3, I32, 1, V128], // locals: three i32, one v128 (zero at entry)
-  ...endOf(VEND, P, N, 0x70),
-  ...endOf(END, P, N, 0x7c),
-  ...whileBelow(P, VEND, [
-    ...get(ACC),
-    ...get(P),
-    ...V128_LOAD,
-    ...I32X4_ADD,
-    ...set(ACC),
-    ...advance(P, 16),
-  ]),
-  ...[
-    ...lane(ACC, 0),
-    ...lane(ACC, 1),
-    I32_ADD,
-    ...lane(ACC, 2),
-    ...lane(ACC, 3),
-    I32_ADD,
-    I32_ADD,
-    ...set(S),
-  ],
-  ...whileBelow(P, END, [...get(S), ...get(P), ...I32_LOAD_ANY, I32_ADD, ...set(S), ...advance(P, 4)]),
-  ...[...get(S), END_OP],
+/**
+ * The shape both sum() and diff() have: from `p`, n bytes in 16-byte steps (`vector`, into a
+ * v128 accumulator), the accumulator's four lanes folded with `fold` into `result`, then the
+ * last 0-3 dwords one at a time (`scalar`), and `result` returned.
+ */
+const twoLoops = (
+  l: { p: number; n: number; vend: number; end: number; result: number; acc: number },
+  vector: number[],
+  fold: number,
+  scalar: number[],
+) => [
+  ...[2, 3, I32, 1, V128], // locals: three i32, one v128 (all zero at entry)
+  ...endOf(l.vend, l.p, l.n, 0x70),
+  ...endOf(l.end, l.p, l.n, 0x7c),
+  ...whileBelow(l.p, l.vend, vector),
+  ...[...lane(l.acc, 0), ...lane(l.acc, 1), fold, ...lane(l.acc, 2), ...lane(l.acc, 3), fold, fold],
+  ...set(l.result),
+  ...whileBelow(l.p, l.end, scalar),
+  ...[...get(l.result), END_OP],
 ];
 
-const DIFF = [
-  ...[2, 3, I32, 1, V128],
-  ...endOf(DVEND, DP, DN, 0x70),
-  ...endOf(DEND, DP, DN, 0x7c),
-  ...whileBelow(DP, DVEND, [
+const SUM = twoLoops(
+  { p: P, n: N, vend: VEND, end: END, result: S, acc: ACC },
+  [...get(ACC), ...get(P), ...V128_LOAD, ...I32X4_ADD, ...set(ACC), ...advance(P, 16)],
+  I32_ADD,
+  [...get(S), ...get(P), ...I32_LOAD_ANY, I32_ADD, ...set(S), ...advance(P, 4)],
+);
+
+const DIFF = twoLoops(
+  { p: DP, n: DN, vend: DVEND, end: DEND, result: D, acc: DACC },
+  [
     ...[
       ...get(DACC),
       ...get(DP),
@@ -167,24 +167,14 @@ const DIFF = [
     ],
     ...advance(DP, 16),
     ...advance(DQ, 16),
-  ]),
-  ...[
-    ...lane(DACC, 0),
-    ...lane(DACC, 1),
-    I32_OR,
-    ...lane(DACC, 2),
-    ...lane(DACC, 3),
-    I32_OR,
-    I32_OR,
-    ...set(D),
   ],
-  ...whileBelow(DP, DEND, [
+  I32_OR,
+  [
     ...[...get(D), ...get(DP), ...I32_LOAD_ANY, ...get(DQ), ...I32_LOAD_ANY, I32_XOR, I32_OR, ...set(D)],
     ...advance(DP, 4),
     ...advance(DQ, 4),
-  ]),
-  ...[...get(D), END_OP],
-];
+  ],
+);
 
 /** x ^= x op k */
 const xorShifted = (op: number, k: number) => [...get(FX), ...get(FX), I32_CONST, k, op, I32_XOR, ...set(FX)];
