@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { CampaignPart } from '../index.js';
+import { workerThreads } from './builtins.js';
 import type { SliceRequest, WorkerMessage } from './campaign-worker.js';
 
 const WORKER_URL = new URL('./campaign-worker.js', import.meta.url);
@@ -31,7 +32,10 @@ export async function runOnWorkers(
   const slices: [number, number][] = [];
   for (let s = start; s < end; s += sliceSize) slices.push([s, Math.min(end, s + sliceSize)]);
   const parts: CampaignPart[] = [];
-  const workers = Array.from({ length: Math.min(jobs, slices.length) }, () => new Worker(WORKER_URL));
+  const workers = Array.from(
+    { length: Math.min(jobs, slices.length) },
+    (): Worker => new (workerThreads().Worker)(WORKER_URL),
+  );
   let next = 0;
   try {
     await Promise.all(

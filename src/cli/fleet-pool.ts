@@ -1,5 +1,6 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { type FleetJob, runFleetJob } from '../index.js';
+import { workerThreads } from './builtins.js';
 import type { JobReply, JobRequest } from './fleet-worker.js';
 
 /** Fewer model jobs than this run in this thread: starting workers would cost more than it saves. */
@@ -34,7 +35,7 @@ export class JobPool {
 
   private start(): void {
     for (let i = 0; i < this.threads; i++) {
-      const worker = new Worker(new URL('./fleet-worker.js', import.meta.url));
+      const worker = new (workerThreads().Worker)(new URL('./fleet-worker.js', import.meta.url));
       const slot = { worker, inFlight: 0 };
       worker.on('message', (reply: JobReply) => {
         slot.inFlight--;

@@ -1,6 +1,5 @@
-import { spawn } from 'node:child_process';
 import { createReadStream, realpathSync, statSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +11,7 @@ import {
   RUN_OPTIONS,
   simulateOptionsFromArgs,
 } from '../index.js';
+import { childProcess, http } from './builtins.js';
 import { PLAYGROUND } from './commands.js';
 import { type Command, EXIT, printable, UsageError } from './io.js';
 import { asUsage, loadMachine } from './sim-options.js';
@@ -90,7 +90,7 @@ const SECURITY_HEADERS = {
 
 /** A static file server for `root`, answering only GET and HEAD for this host's own name. */
 export function playgroundServer(root: string): Server {
-  return createServer((req: IncomingMessage, res: ServerResponse) => {
+  return http().createServer((req: IncomingMessage, res: ServerResponse) => {
     const send = (status: number, text: string): void => {
       res
         .writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS })
@@ -174,7 +174,7 @@ function openBrowser(url: string): void {
         ? ['cmd', ['/c', 'start', '', url]]
         : ['xdg-open', [url]];
   try {
-    const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
+    const child = childProcess().spawn(cmd, args, { stdio: 'ignore', detached: true });
     child.on('error', () => {});
     child.unref();
   } catch {

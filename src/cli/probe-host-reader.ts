@@ -12,8 +12,8 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname, join, posix, resolve, sep } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import type { HostEntry, HostFiles, HostReader, ReadRequest } from '../index.js';
+import { zlib } from './builtins.js';
 import { describeErrno, UsageError } from './io.js';
 
 /** The character device major of /dev/cpu/N/msr (Linux's msr driver). */
@@ -158,7 +158,7 @@ function readBounded(path: string, max: number): Uint8Array | null {
 
 function gunzipped(bytes: Uint8Array, max: number): HostEntry {
   try {
-    const text = gunzipSync(bytes, { maxOutputLength: max }).toString('utf8');
+    const text = zlib().gunzipSync(bytes, { maxOutputLength: max }).toString('utf8');
     return { kind: 'file', bytes, text };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
