@@ -148,6 +148,8 @@ function inspectFiles(paths: string[], match: InspectMatch | null): InspectFile[
       what: 'microcode file',
       maxBytes: MICROCODE_FILE_MAX_BYTES,
       scratch,
+      // collectFiles() has just found each to be a regular file.
+      knownRegularFile: true,
     });
     total += bytes.length;
     if (total > INSPECT_MAX_TOTAL_BYTES)

@@ -28,6 +28,12 @@ export interface ReadInputOptions {
    * already paged in instead of allocating and first-touching a buffer each.
    */
   scratch?: ScratchBuffer;
+  /**
+   * The caller found the path to be a regular file just before (inspect's folder walk):
+   * the check before opening is skipped. The one after opening (fstat) still refuses
+   * anything else, as it refuses a file swapped after the first check.
+   */
+  knownRegularFile?: boolean;
 }
 
 /** The least a scratch buffer grows to. */
@@ -82,14 +88,16 @@ export function readInputFile(path: string, opts: ReadInputOptions): Uint8Array 
       (err as NodeJS.ErrnoException | undefined)?.code,
     );
   };
-  let st: Stats;
-  try {
-    st = statSync(path);
-  } catch (err) {
-    return fail(describeErrno(err), err);
+  if (opts.knownRegularFile !== true) {
+    let st: Stats;
+    try {
+      st = statSync(path);
+    } catch (err) {
+      return fail(describeErrno(err), err);
+    }
+    if (!st.isFile()) fail(`it is ${describeFileType(st)}, not a regular file`);
+    if (st.size > opts.maxBytes) fail(tooLarge(st.size, opts));
   }
-  if (!st.isFile()) fail(`it is ${describeFileType(st)}, not a regular file`);
-  if (st.size > opts.maxBytes) fail(tooLarge(st.size, opts));
   let fd: number;
   try {
     // O_NONBLOCK: if the path was swapped for a FIFO since the stat, open must not wait for a writer.

@@ -95,6 +95,15 @@ describe('readInputFile', () => {
     );
   });
 
+  it('knownRegularFile skips only the check before opening: a FIFO or device is still refused', () => {
+    const known = { ...microcode, knownRegularFile: true };
+    refused(
+      () => readInputFile(fifo, known),
+      `cannot read firmware file '${fifo}': it is a FIFO (named pipe), not a regular file`,
+    );
+    refused(() => readInputFile('/dev/zero', known), /it is a character device, not a regular file$/);
+  });
+
   it.each(['/dev/zero', '/dev/urandom', '/dev/null'])('%s: refused, not read', (device) => {
     refused(
       () => readInputFile(device, machine),
