@@ -2,6 +2,9 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildMicrocode } from '../../src/format/builder.js';
 import { sumDwords } from '../../src/format/checksum.js';
+import { sharedImages } from '../../src/platform/mailbox/shared-images.js';
+import { resultJson } from '../../src/sim/json.js';
+import { simulate } from '../../src/sim/simulate.js';
 import { diffWords } from '../../src/words/diff.js';
 import { useWasmWords, WASM_BLOCK_BYTES, wasmWords } from '../../src/words/wasm-words.js';
 
@@ -74,5 +77,20 @@ describe('the synthetic payload', () => {
       ),
       { numRuns: 40 },
     );
+  });
+});
+
+describe('a whole run', () => {
+  it('gives the same result, byte for byte, with WebAssembly and with the JavaScript loops', () => {
+    const run = (wasm: boolean) => {
+      useWasmWords(wasm);
+      sharedImages.clear();
+      // Two packages: the first stores and sums its chunks, the second compares them.
+      return resultJson(simulate({ machine: 'gnr-2s', syntheticImageBytes: 256 * 1024, seed: 7 }));
+    };
+    const js = run(false);
+    const wasm = run(true);
+    expect(wasm).toBe(js);
+    expect(JSON.parse(wasm).outcome).toBe('updated');
   });
 });
