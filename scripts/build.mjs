@@ -133,6 +133,12 @@ await step('rolldown: CLI', async () => {
   const cli = join(stage, 'cli');
   await bundle({ cli: 'src/cli/main.ts' }, cli, { platform: 'node', format: 'cjs' });
   await bundle({ main: 'src/cli/bin.ts' }, cli, { platform: 'node', format: 'cjs' });
+  // `node dist/cli/main.js` (the bin's old name) still works: it runs the bin, after the
+  // ES module loader's few milliseconds.
+  writeFileSync(
+    join(cli, 'main.js'),
+    `#!/usr/bin/env node\n// The bin is main.cjs (it starts without the ES module loader); this runs it.\nimport './main.cjs';\n`,
+  );
   await bundle({ light: 'src/cli/main.ts' }, cli, { platform: 'node', format: 'cjs', chunks: true });
   await bundle(
     {

@@ -51,6 +51,11 @@ describe('the CLI code cache', () => {
       for (const m of ['worker_threads', 'zlib', 'http', 'child_process'])
         expect(simulate).not.toContain(`NativeModule ${m}`);
       expect(loaded(['--version'])).not.toContain(esm);
+      // The bin's old name runs it too.
+      const old = spawnSync(process.execPath, [join(DIST, 'cli', 'main.js'), '--version'], {
+        encoding: 'utf8',
+      });
+      expect(old.stdout).toMatch(/^ucode-staging \d/);
     } finally {
       rmSync(probe, { force: true });
     }
