@@ -1,6 +1,6 @@
+export { sumDwords } from '../words/sum.js';
 export { checkBlob, type ExtendedSignature, examineBlobAt, type MicrocodeBlob } from './blob.js';
 export { type BuildMicrocodeOptions, buildMicrocode, concatBlobs } from './builder.js';
-export { sumDwords } from './checksum.js';
 export {
   extTableOffset,
   fixChecksums,

@@ -1,4 +1,4 @@
-import { sumDwords } from './checksum.js';
+import { sumDwords } from '../words/sum.js';
 import { type FormatErrorKind, MicrocodeFormatError } from './errors.js';
 import {
   effectiveDataSize,

@@ -8,8 +8,9 @@ const HALF_WORDS = WASM_BLOCK_BYTES / 8;
  * The bits in which `x[xAt, xAt + count)` differs from `y[yAt, yAt + count)`,
  * ORed together: 0 when the ranges are equal, bit for bit; count >= 1.
  *
- * In WebAssembly where it runs (wasm-words.ts). In JavaScript, XOR and OR on dwords, four at a time, beat the float64 comparison this
- * replaces by about a sixth; float64 lanes also needed +0/-0 and NaN checks.
+ * In WebAssembly where it runs (wasm-words.ts). In JavaScript, XOR and OR on
+ * dwords, four at a time, beat the float64 comparison this replaces by about a
+ * sixth; float64 lanes also needed +0/-0 and NaN checks.
  * The last count % 4 dwords go through masks, not a loop of their own: every
  * access runs on every call, so compiled code never meets one it has no type
  * feedback for (a deopt, repeated at each entry of cached on-stack-replaced

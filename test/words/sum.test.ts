@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { sumDwords } from '../../src/format/checksum.js';
-import { sumWordRange, sumWords, sumWordsBetween } from '../../src/words/sum.js';
+import { sumDwords, sumWordRange, sumWords, sumWordsBetween } from '../../src/words/sum.js';
 import { useWasmWords, WASM_BLOCK_BYTES, wasmWords } from '../../src/words/wasm-words.js';
 
 /** The definition: little-endian dwords added one by one, modulo 2^32. */

@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildMicrocode } from '../../src/format/builder.js';
-import { sumDwords } from '../../src/format/checksum.js';
 import { sharedImages } from '../../src/platform/mailbox/shared-images.js';
 import { resultJson } from '../../src/sim/json.js';
 import { simulate } from '../../src/sim/simulate.js';
 import { diffWords } from '../../src/words/diff.js';
+import { sumDwords } from '../../src/words/sum.js';
 import { useWasmWords, WASM_BLOCK_BYTES, wasmWords } from '../../src/words/wasm-words.js';
 
 /** The definition: the OR of the XORs of the dword pairs, as an int32. */
