@@ -248,7 +248,14 @@ function createTemporary(t: OutputTarget): { fd: number; tmp: string } {
   try {
     fd = openSync(tmp, 'wx', 0o666);
   } catch (err) {
-    fail(t.path, describeErrno(err));
+    // An existing file is replaced through a temporary file beside it: say so, or a file that
+    // is there (in /proc, say) would be reported as 'no such file or directory'.
+    fail(
+      t.path,
+      t.kind === 'file'
+        ? `a temporary file to replace it cannot be created in '${dir}' (${describeErrno(err)})`
+        : describeErrno(err),
+    );
   }
   temporaries.add(tmp);
   return { fd, tmp };

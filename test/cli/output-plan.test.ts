@@ -1,6 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import {
   chmodSync,
+  existsSync,
   linkSync,
   lstatSync,
   mkdirSync,
@@ -424,6 +425,12 @@ describe('paths that cannot be written: refused by planOutputs, before the run',
     writeFileSync(file, '');
     expect(() => planOutputs([{ flag: '--json', path: join(file, 'x') }], [], capture().io)).toThrow(
       /cannot write '.*a-file\/x': '.*a-file' is not a folder/,
+    );
+  });
+
+  it.skipIf(!existsSync('/proc/version'))('an existing file that cannot be replaced says why (/proc)', () => {
+    expect(() => planOutputs([{ flag: '--json', path: '/proc/version' }], [], capture().io)).toThrow(
+      /^--json: cannot write '\/proc\/version': a temporary file to replace it cannot be created in '\/proc' \(.+\)$/,
     );
   });
 
