@@ -355,16 +355,22 @@ describe('an output that is an input, or two outputs on one place: refused befor
 });
 
 describe("'-' and outputs not given", () => {
-  it("'-' writes standard output, chunk by chunk", async () => {
+  /** --json on standard output, and `other` not given. */
+  const jsonToStdout = (other: string) => {
     const { io, out } = capture();
     const plan = planOutputs(
       [
         { flag: '--json', path: '-' },
-        { flag: '--trace', path: undefined },
+        { flag: other, path: undefined },
       ],
       [],
       io,
     );
+    return { plan, out };
+  };
+
+  it("'-' writes standard output, chunk by chunk", async () => {
+    const { plan, out } = jsonToStdout('--trace');
     expect(plan.usesStdout).toBe(true);
     expect(plan.toStdout('--json')).toBe(true);
     expect(plan.has('--trace')).toBe(false);
@@ -375,15 +381,7 @@ describe("'-' and outputs not given", () => {
   });
 
   it('content given as a function is made only for an output that was asked for', async () => {
-    const { io, out } = capture();
-    const plan = planOutputs(
-      [
-        { flag: '--json', path: '-' },
-        { flag: '--report', path: undefined },
-      ],
-      [],
-      io,
-    );
+    const { plan, out } = jsonToStdout('--report');
     let made = 0;
     await plan.write('--report', () => {
       made++;
